@@ -1,0 +1,54 @@
+/**
+ * Every environment setting the gateway reads: name, default and meaning, in one table.
+ * The loader validates against it and the README's configuration table mirrors it
+ * (a test keeps the two in step).
+ */
+
+export interface SettingSpec {
+  name: string;
+  /** Default as the user would write it; null when unset means something (see description). */
+  default: string | null;
+  description: string;
+  /** A secret's value never appears in an error, log line or metric. */
+  secret?: boolean;
+}
+
+export const SETTINGS = [
+  { name: 'POLYGON_API_KEY', default: null, secret: true, description: 'Vendor API key. Unset: run the built-in simulator (ENV=MOCK).' },
+  { name: 'POLYGON_API_KEY_FILE', default: null, description: 'File holding the key (a mounted secret); trailing whitespace is ignored. Used when POLYGON_API_KEY is unset.' },
+  { name: 'POLYGON_WS_URL', default: 'wss://socket.polygon.io/stocks', description: 'WebSocket endpoint (ws:// or wss://); wss://delayed.polygon.io/stocks for the 15-minute delayed feed.' },
+  { name: 'POLYGON_REST_URL', default: 'https://api.polygon.io', description: 'REST base URL (backfill, market status).' },
+  { name: 'SYMBOLS', default: 'TQQQ,SQQQ,TNA,TZA,UVXY,SVIX,SOXS,SOXL,SPXL,SPXS,FAS,FAZ', description: 'Comma-separated tickers to subscribe (AM.<ticker>).' },
+  { name: 'KAFKA_BOOTSTRAP_SERVERS', default: null, description: 'Comma-separated host:port list. Unset: start the embedded local broker (needs Java 17+ and Maven).' },
+  { name: 'EMBEDDED_KAFKA_PORT', default: '9092', description: 'Port of the embedded broker (0 picks a free one); `tail` and the console consumer find it on localhost.' },
+  { name: 'KAFKA_CLIENT_ID', default: 'sentio-gateway', description: 'Kafka client id.' },
+  { name: 'TOPIC_PREFIX', default: 'sentio.', description: 'Prefix of every topic name.' },
+  { name: 'PROVISION_TOPICS', default: 'true', description: 'Create the gateway\'s own topics at start when missing (true|false).' },
+  { name: 'TOPIC_PARTITIONS', default: '1', description: 'Partitions of topics the gateway creates (records of one symbol always share a partition).' },
+  { name: 'TOPIC_REPLICATION_FACTOR', default: '-1', description: 'Replication factor of topics the gateway creates; -1 uses the broker default.' },
+  { name: 'TRADES_RETENTION_DAYS', default: '7', description: 'Retention of trades.executed.v1 when `topics` creates it (7 to 30).' },
+  { name: 'RUN_ID', default: null, description: 'Identifies this run in headers and heartbeats. Unset: a random UUID.' },
+  { name: 'STRATEGY', default: 'SIGOR', description: 'Value of the strategy header and heartbeat field.' },
+  { name: 'ENV', default: null, description: 'LIVE or MOCK. Unset: LIVE with a key, MOCK without.' },
+  { name: 'HTTP_HOST', default: '0.0.0.0', description: 'Address the HTTP server binds.' },
+  { name: 'HTTP_PORT', default: '8080', description: 'Port of /healthz, /readyz and /metrics (0 picks a free port).' },
+  { name: 'HEARTBEAT_INTERVAL_MS', default: '15000', description: 'Heartbeat period.' },
+  { name: 'FILL_EMPTY_MINUTES', default: 'regular', description: 'regular | off | all: which minutes without a bar get a filled record.' },
+  { name: 'FILL_GRACE_MS', default: '20000', description: 'How long after a minute ends to wait for its bar before filling it (market time).' },
+  { name: 'PING_INTERVAL_MS', default: '5000', description: 'WebSocket ping period.' },
+  { name: 'STALL_TIMEOUT_MS', default: '15000', description: 'An open socket with no frame and no pong for this long is treated as dead.' },
+  { name: 'RECONNECT_MIN_MS', default: '500', description: 'First reconnect delay cap (full jitter below it).' },
+  { name: 'RECONNECT_MAX_MS', default: '30000', description: 'Largest reconnect delay cap.' },
+  { name: 'AUTH_RETRY_MS', default: '300000', description: 'Delay before trying again after auth_failed: a rejected key never causes a reconnect storm.' },
+  { name: 'MAX_CONNECTIONS_RETRY_MS', default: '60000', description: 'Delay before trying again after max_connections or disconnect (another client holds the slot).' },
+  { name: 'FEED_STALE_MS', default: '180000', description: 'During the regular session, no bar for this long (market time) makes the feed stale and /readyz 503.' },
+  { name: 'MAX_BUFFERED_BARS', default: '100000', description: 'Bars held while Kafka is not writable; beyond it the oldest are dropped and counted.' },
+  { name: 'MAX_BACKFILL_MINUTES', default: '120', description: 'Longest gap the gateway backfills from REST.' },
+  { name: 'SHUTDOWN_TIMEOUT_MS', default: '10000', description: 'Bound on flushing Kafka at SIGTERM before exiting anyway.' },
+  { name: 'REPLAY_SPEED_MS', default: '1000', description: 'Simulator: wall milliseconds per market minute (60000 is real time).' },
+  { name: 'SIM_START', default: null, description: 'Simulator: market instant its clock starts at (ISO 8601). Unset: now.' },
+  { name: 'SIM_PORT', default: '0', description: 'Simulator: port of `sentio-gateway sim` and of the in-process simulator (0 picks a free one).' },
+  { name: 'LOG_LEVEL', default: 'info', description: 'trace | debug | info | warn | error | fatal | silent.' },
+] as const satisfies readonly SettingSpec[];
+
+export type SettingName = (typeof SETTINGS)[number]['name'];

@@ -1,0 +1,208 @@
+import { performance } from 'node:perf_hooks';
+import pRetry, { AbortError } from 'p-retry';
+import type { Producer } from 'kafkajs';
+import type { KafkaMessage } from './price-record.ts';
+
+/** A record on its way to Kafka, with whatever the caller wants back when it is acknowledged. */
+export interface OutboundRecord<M> {
+  topic: string;
+  message: KafkaMessage;
+  meta: M;
+}
+
+export interface RecordSinkHooks<M> {
+  /** Called once per acknowledged batch, in send order. */
+  onDelivered(records: OutboundRecord<M>[], ackedAt: number): void;
+  /** Called for records pushed out of a full buffer (they never reached Kafka). */
+  onOverflow(records: OutboundRecord<M>[]): void;
+  /** Called on every failed send attempt. */
+  onSendError(error: Error, attempt: number): void;
+  onWritableChange(writable: boolean): void;
+  onBufferChange(buffered: number): void;
+}
+
+export interface RecordSinkOptions<M> {
+  producer: Pick<Producer, 'sendBatch'>;
+  /** Data records (bars) held while Kafka is slow or down; beyond it the oldest are dropped. */
+  maxBuffered: number;
+  /** Control records (heartbeats) are few and only the newest matter. */
+  maxControl?: number;
+  /** Most records in one produce request. */
+  maxBatch?: number;
+  retryMinMs?: number;
+  retryMaxMs?: number;
+  hooks: RecordSinkHooks<M>;
+}
+
+/** An array-backed FIFO with O(1) amortised shift. */
+class Fifo<T> {
+  #items: T[] = [];
+  #head = 0;
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+  push(item: T): void {
+    this.#items.push(item);
+  }
+  shift(count: number): T[] {
+    const taken = this.#items.slice(this.#head, this.#head + count);
+    this.#head += taken.length;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return taken;
+  }
+}
+
+/**
+ * The one writer to Kafka. `enqueue` never waits, so the socket reader is never held up by
+ * the broker; a single pump sends whatever has queued as one produce request (all bars of a
+ * frame travel together), one request in flight at a time so records keep their order, and
+ * retries a failed request until it is acknowledged or the sink is stopped.
+ */
+export class RecordSink<M> {
+  readonly #options: Required<Omit<RecordSinkOptions<M>, 'hooks' | 'producer'>>;
+  readonly #producer: Pick<Producer, 'sendBatch'>;
+  readonly #hooks: RecordSinkHooks<M>;
+  readonly #data = new Fifo<OutboundRecord<M>>();
+  #control: OutboundRecord<M>[] = [];
+  #inFlight = 0;
+  #pumping = false;
+  #writable = false;
+  #abort = new AbortController();
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(options: RecordSinkOptions<M>) {
+    this.#producer = options.producer;
+    this.#hooks = options.hooks;
+    this.#options = {
+      maxBuffered: options.maxBuffered,
+      maxControl: options.maxControl ?? 8,
+      maxBatch: Math.max(1, Math.min(options.maxBatch ?? 5000, options.maxBuffered)),
+      retryMinMs: options.retryMinMs ?? 100,
+      retryMaxMs: options.retryMaxMs ?? 5000,
+    };
+  }
+
+  get writable(): boolean {
+    return this.#writable;
+  }
+
+  /** Records not yet acknowledged (queued and in flight). */
+  get buffered(): number {
+    return this.#data.length + this.#control.length + this.#inFlight;
+  }
+
+  enqueue(record: OutboundRecord<M>): void {
+    this.#data.push(record);
+    const excess = this.#data.length + this.#inFlight - this.#options.maxBuffered;
+    if (excess > 0) this.#hooks.onOverflow(this.#data.shift(excess));
+    this.#changed();
+  }
+
+  enqueueControl(record: OutboundRecord<M>): void {
+    this.#control.push(record);
+    if (this.#control.length > this.#options.maxControl) this.#control.shift();
+    this.#changed();
+  }
+
+  /** Resolves once everything queued so far is acknowledged, or false when `timeoutMs` passes first. */
+  async flush(timeoutMs: number): Promise<boolean> {
+    if (this.buffered === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const idle = new Promise<boolean>((resolve) => this.#idleWaiters.push(() => resolve(true)));
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      return await Promise.race([idle, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stops retrying; records still queued stay unsent (the caller reports them). */
+  stop(): void {
+    this.#abort.abort(new Error('sink stopped'));
+  }
+
+  #changed(): void {
+    this.#hooks.onBufferChange(this.buffered);
+    if (!this.#pumping && !this.#abort.signal.aborted) {
+      this.#pumping = true;
+      // Defer one turn so every bar of the frame being handled joins the same request.
+      setImmediate(() => void this.#pump());
+    }
+  }
+
+  async #pump(): Promise<void> {
+    try {
+      while (!this.#abort.signal.aborted && this.#data.length + this.#control.length > 0) {
+        const batch = [...this.#control, ...this.#data.shift(this.#options.maxBatch - this.#control.length)];
+        this.#control = [];
+        this.#inFlight = batch.length;
+        const delivered = await this.#sendWithRetry(batch);
+        this.#inFlight = 0;
+        if (!delivered) {
+          // Stopped while retrying: put the batch back so `buffered` stays honest.
+          for (const record of batch) this.#data.push(record);
+          break;
+        }
+        this.#hooks.onDelivered(batch, performance.now());
+        this.#hooks.onBufferChange(this.buffered);
+      }
+    } finally {
+      this.#pumping = false;
+      if (this.buffered === 0) {
+        const waiters = this.#idleWaiters;
+        this.#idleWaiters = [];
+        for (const wake of waiters) wake();
+      }
+    }
+  }
+
+  async #sendWithRetry(batch: OutboundRecord<M>[]): Promise<boolean> {
+    const byTopic = new Map<string, KafkaMessage[]>();
+    for (const record of batch) {
+      const list = byTopic.get(record.topic);
+      if (list) list.push(record.message);
+      else byTopic.set(record.topic, [record.message]);
+    }
+    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    try {
+      await pRetry(
+        async () => {
+          if (this.#abort.signal.aborted) throw new AbortError('sink stopped');
+          await this.#producer.sendBatch({ topicMessages, acks: -1 });
+        },
+        {
+          retries: Number.POSITIVE_INFINITY,
+          minTimeout: this.#options.retryMinMs,
+          maxTimeout: this.#options.retryMaxMs,
+          randomize: true,
+          signal: this.#abort.signal,
+          onFailedAttempt: ({ error, attemptNumber }) => {
+            this.#setWritable(false);
+            this.#hooks.onSendError(error, attemptNumber);
+          },
+        },
+      );
+      this.#setWritable(true);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #setWritable(writable: boolean): void {
+    if (writable === this.#writable) return;
+    this.#writable = writable;
+    this.#hooks.onWritableChange(writable);
+  }
+
+  /** Marks Kafka writable once the producer has connected, before the first record. */
+  markConnected(): void {
+    this.#setWritable(true);
+  }
+}

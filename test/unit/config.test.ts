@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config/load-config.ts';
+import { DEFAULT_SYMBOLS } from '../../src/contracts/polygon-wire.ts';
+
+test('defaults: simulator mode, the 12 symbols, embedded broker', () => {
+  const { config, secrets } = loadConfig({});
+  assert.equal(config.simulated, true);
+  assert.equal(config.env, 'MOCK');
+  assert.equal(secrets.polygonApiKey, null);
+  assert.deepEqual(config.symbols, [...DEFAULT_SYMBOLS]);
+  assert.equal(config.kafkaBootstrapServers, null);
+  assert.equal(config.topicPrefix, 'sentio.');
+  assert.equal(config.heartbeatIntervalMs, 15000);
+  assert.equal(config.fillEmptyMinutes, 'regular');
+  assert.equal(config.httpPort, 8080);
+  assert.match(config.runId, /^[0-9a-f-]{36}$/);
+});
+
+test('a key makes it LIVE; the key is kept apart from the config', () => {
+  const { config, secrets } = loadConfig({ POLYGON_API_KEY: 'abcdefgh1234', KAFKA_BOOTSTRAP_SERVERS: 'k1:9092, k2:9093', SYMBOLS: 'tqqq, sqqq,TQQQ' });
+  assert.equal(config.env, 'LIVE');
+  assert.equal(config.simulated, false);
+  assert.equal(secrets.polygonApiKey, 'abcdefgh1234');
+  assert.ok(!JSON.stringify(config).includes('abcdefgh1234'));
+  assert.deepEqual(config.kafkaBootstrapServers, ['k1:9092', 'k2:9093']);
+  assert.deepEqual(config.symbols, ['TQQQ', 'SQQQ']);
+});
+
+test('the key can come from a file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sg-config-'));
+  const file = join(dir, 'key');
+  writeFileSync(file, 'from-file-key-123\n');
+  const { secrets, config } = loadConfig({ POLYGON_API_KEY_FILE: file });
+  assert.equal(secrets.polygonApiKey, 'from-file-key-123');
+  assert.equal(config.env, 'LIVE');
+  assert.throws(() => loadConfig({ POLYGON_API_KEY_FILE: join(dir, 'missing') }), /POLYGON_API_KEY_FILE: cannot read/);
+});
+
+test('every bad setting is reported, one line each, naming the setting and never the key', () => {
+  const key = 'bad key with spaces';
+  try {
+    loadConfig({ POLYGON_API_KEY: key, HTTP_PORT: 'eighty', FILL_EMPTY_MINUTES: 'sometimes', POLYGON_WS_URL: 'http://x/stocks', SYMBOLS: 'TQQQ,bad sym', SIM_START: 'yesterday', KAFKA_BOOTSTRAP_SERVERS: 'nohost' });
+    assert.fail('should throw');
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    const names = error.problems.map((p) => p.split(':')[0]);
+    assert.deepEqual(names.sort(), ['FILL_EMPTY_MINUTES', 'HTTP_PORT', 'KAFKA_BOOTSTRAP_SERVERS', 'POLYGON_API_KEY', 'POLYGON_WS_URL', 'SIM_START', 'SYMBOLS'].sort());
+    for (const line of error.problems) assert.ok(!line.includes('\n'));
+    assert.ok(!error.message.includes(key));
+  }
+});
+
+test('ws:// is accepted for the simulator', () => {
+  const { config } = loadConfig({ POLYGON_WS_URL: 'ws://127.0.0.1:1234/stocks' });
+  assert.equal(config.polygonWsUrl, 'ws://127.0.0.1:1234/stocks');
+});
