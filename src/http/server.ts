@@ -1,4 +1,4 @@
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../ops/logger.ts';
 import type { Readiness } from '../ops/health.ts';
@@ -16,7 +16,8 @@ export interface HttpServerOptions {
  * part) and `/metrics` (Prometheus text).
  */
 export function createHttpServer(options: HttpServerOptions) {
-  const app = Fastify({ loggerInstance: options.log.child({ component: 'http' }), disableRequestLogging: true });
+  // Scrapes and probes arrive every few seconds: logging each would drown the useful lines.
+  const app = Fastify({ loggerInstance: options.log.child({ component: 'http' }), logController: new LogController({ disableRequestLogging: true }) });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -15,6 +15,7 @@ export function createMetrics(options: { symbols: readonly string[]; version: st
   const registry = options.registry ?? new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  removeMisnamedDefaults(registry);
   const symbolLabels = options.symbols.length <= MAX_SYMBOL_LABELS;
 
   const metrics = {
@@ -62,4 +63,16 @@ export type GatewayMetrics = ReturnType<typeof createMetrics>;
 export function setFeedState(metrics: GatewayMetrics, state: string): void {
   for (const s of FEED_STATES) metrics.feedState.set({ state: s }, s === state ? 1 : 0);
   metrics.feedSubscribed.set(state === 'subscribed' ? 1 : 0);
+}
+
+/**
+ * prom-client's default collectors also export totals of active handles, requests and
+ * resources as gauges named `*_total`, a suffix Prometheus reserves for counters
+ * (`promtool check metrics` rejects them). The per-type gauges without the suffix carry
+ * the same information, so the misnamed totals are removed.
+ */
+function removeMisnamedDefaults(registry: Registry): void {
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(`${METRIC_PREFIX}${name}`);
+  }
 }

@@ -1,0 +1,352 @@
+import { createServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Producer } from 'kafkajs';
+import type { GatewayConfig, GatewaySecrets } from './config/config.ts';
+import type { HeartbeatStatus } from './contracts/heartbeat.ts';
+import { minuteChannel } from './contracts/polygon-wire.ts';
+import type { BarSource, PriceEvent } from './contracts/price-event.ts';
+import { topicNames, type TopicNames } from './contracts/topics.ts';
+import { BarLedger } from './bars/ledger.ts';
+import { defaultCalendar, type Calendar } from './bars/calendar.ts';
+import { normalizeAggregate, type PriceEventDraft } from './bars/normalize.ts';
+import type { ParsedFrame } from './feed/parse-frame.ts';
+import { PolygonSession, type FeedState } from './feed/polygon-session.ts';
+import { createKafkaClient } from './kafka/kafka-client.ts';
+import { buildHeartbeat } from './kafka/heartbeat.ts';
+import { heartbeatMessage, priceMessage, type RunIdentity } from './kafka/price-record.ts';
+import { provisionTopics } from './kafka/provision-topics.ts';
+import { RecordSink, type OutboundRecord } from './kafka/record-sink.ts';
+import { gatewayTopicSpecs } from './kafka/topic-specs.ts';
+import { assessReadiness, heartbeatStatus, type Readiness } from './ops/health.ts';
+import { createLogger, type Logger } from './ops/logger.ts';
+import { createMetrics, setFeedState, type GatewayMetrics } from './ops/metrics.ts';
+import { throttle } from './ops/throttle.ts';
+import { createHttpServer } from './http/server.ts';
+import { startEmbeddedKafka, type EmbeddedKafka } from './dev/embedded-kafka.ts';
+import { startSimulator, createSimClock, type Simulator } from './sim/index.ts';
+import { GATEWAY_VERSION } from './version.ts';
+
+/** Market time: the wall clock live, the simulator's clock in MOCK mode. */
+export interface MarketClock {
+  now(): number;
+}
+
+export interface GatewayOptions {
+  /** Overrides the logger (tests capture lines through it). */
+  log?: Logger;
+  /** Overrides the market clock (tests share a simulator's clock). */
+  clock?: MarketClock;
+  calendar?: Calendar;
+}
+
+type RecordMeta =
+  | { kind: 'bar'; event: PriceEvent; receivedAt: number | null }
+  | { kind: 'heartbeat'; status: HeartbeatStatus };
+
+export interface Gateway {
+  readonly config: GatewayConfig;
+  readonly topics: TopicNames;
+  readonly metrics: GatewayMetrics;
+  readonly log: Logger;
+  /** Bound HTTP address, e.g. http://127.0.0.1:8080. */
+  readonly httpUrl: string;
+  readonly kafkaBootstrapServers: string[];
+  readonly simulator: Simulator | null;
+  readiness(): Readiness;
+  /** Stops reading, flushes Kafka, publishes a `stopped` heartbeat, releases everything. */
+  shutdown(): Promise<{ flushed: boolean; unsent: number }>;
+}
+
+/**
+ * Assembles source -> bars -> Kafka and the operations around them, and owns shutdown.
+ * Resources started here are released in reverse order if a later step fails.
+ */
+export async function startGateway(config: GatewayConfig, secrets: GatewaySecrets, options: GatewayOptions = {}): Promise<Gateway> {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const release = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    cleanups.length = 0;
+  };
+  const startedAt = performance.now();
+  const calendar = options.calendar ?? defaultCalendar;
+  const topics = topicNames(config.topicPrefix);
+  const run: RunIdentity & { version: string } = { strategy: config.strategy, env: config.env, runId: config.runId, version: GATEWAY_VERSION };
+
+  // In simulator mode the gateway authenticates with a key only the in-process simulator knows.
+  const simKey = config.simulated ? `sim-${config.runId}` : null;
+  const apiKey = secrets.polygonApiKey ?? simKey!;
+  const log = options.log ?? createLogger({ level: config.logLevel, secrets: [apiKey] });
+  const metrics = createMetrics({ symbols: config.symbols, version: GATEWAY_VERSION });
+
+  try {
+    // --- source: the vendor, or the simulator standing in for it --------------------------
+    let simulator: Simulator | null = null;
+    let wsUrl = config.polygonWsUrl;
+    let clock: MarketClock = options.clock ?? { now: () => Date.now() };
+    if (config.simulated) {
+      const simClock = createSimClock({ startMarketMs: config.simStartMs ?? Date.now(), msPerMinute: config.replaySpeedMs });
+      simulator = await startSimulator({ apiKey: simKey!, clock: simClock, port: config.simPort, log: (line: string) => log.debug({ component: 'sim' }, line) });
+      cleanups.push(() => simulator!.close());
+      wsUrl = simulator.wsUrl;
+      clock = options.clock ?? simClock;
+      log.info({ wsUrl, restUrl: simulator.restUrl, msPerMinute: config.replaySpeedMs }, 'simulated feed started (no POLYGON_API_KEY)');
+    }
+
+    // --- sink: Kafka, or an embedded broker when none is configured ----------------------
+    let bootstrap = config.kafkaBootstrapServers;
+    if (bootstrap === null) {
+      log.info('no KAFKA_BOOTSTRAP_SERVERS: starting the embedded broker');
+      const port = config.embeddedKafkaPort === 0 || !(await portIsFree(config.embeddedKafkaPort)) ? undefined : config.embeddedKafkaPort;
+      if (port === undefined && config.embeddedKafkaPort !== 0) log.warn({ port: config.embeddedKafkaPort }, 'EMBEDDED_KAFKA_PORT is taken; the embedded broker uses a free port');
+      const embedded: EmbeddedKafka = await startEmbeddedKafka({ port, log: (line: string) => log.debug({ component: 'embedded-kafka' }, line) });
+      cleanups.push(() => embedded.dispose());
+      bootstrap = [embedded.bootstrapServers];
+      log.info({ bootstrap: embedded.bootstrapServers, version: embedded.version }, 'embedded Kafka broker ready');
+    }
+    const kafka = createKafkaClient({ brokers: bootstrap, clientId: config.kafkaClientId, log });
+    if (config.provisionTopics) {
+      const outcomes = await provisionTopics(kafka, gatewayTopicSpecs({ prefix: config.topicPrefix, tradesRetentionDays: config.tradesRetentionDays }), {
+        partitions: config.topicPartitions,
+        replicationFactor: config.topicReplicationFactor,
+      });
+      for (const o of outcomes) {
+        if (o.created) log.info({ topic: o.topic }, 'topic created');
+        if (o.differences.length > 0) log.warn({ topic: o.topic, differences: o.differences }, 'topic settings differ from the spec (left unchanged)');
+      }
+    }
+    const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await producer.connect();
+    cleanups.push(() => producer.disconnect());
+
+    // --- state the operations read -------------------------------------------------------
+    const ledger = new BarLedger();
+    const symbols = new Set(config.symbols);
+    /** Newest acknowledged revision-0 minute per symbol: what consumers can already read. */
+    const ackedMinute = new Map<string, number>();
+    let barsPublished = 0;
+    let lastAckedBarStart: number | null = null;
+    let lastBarArrivedAt: number | null = null; // market time
+    let subscribedSince: number | null = null; // market time
+
+    const sink = new RecordSink<RecordMeta>({
+      producer,
+      maxBuffered: config.maxBufferedBars,
+      hooks: {
+        onDelivered: (records, ackedAt) => {
+          const marketNow = clock.now();
+          for (const { meta } of records) {
+            if (meta.kind === 'heartbeat') {
+              metrics.heartbeats.inc({ status: meta.status });
+              continue;
+            }
+            const { event, receivedAt } = meta;
+            barsPublished += 1;
+            metrics.barsPublished.inc({ symbol: metrics.symbolLabel(event.symbol), source: event.source });
+            if (receivedAt !== null) metrics.publishLatency.observe((ackedAt - receivedAt) / 1000);
+            metrics.barDelay.observe(Math.max(0, marketNow - event.endMs) / 1000);
+            if (event.revision === 0 && event.startMs > (ackedMinute.get(event.symbol) ?? -Infinity)) ackedMinute.set(event.symbol, event.startMs);
+            if (lastAckedBarStart === null || event.startMs > lastAckedBarStart) lastAckedBarStart = event.startMs;
+          }
+          if (lastAckedBarStart !== null) metrics.lastBarTimestamp.set(lastAckedBarStart / 1000);
+        },
+        onOverflow: (records) => {
+          for (const { meta } of records) {
+            if (meta.kind !== 'bar') continue;
+            metrics.eventsDropped.inc({ reason: 'buffer_overflow' });
+            ledger.forget(meta.event.symbol, meta.event.startMs, meta.event.revision);
+          }
+          logOverflow(records.length);
+        },
+        onSendError: (error, attempt) => {
+          metrics.kafkaErrors.inc({ operation: 'produce' });
+          logKafkaError(error.message, attempt);
+        },
+        onWritableChange: (writable) => {
+          metrics.kafkaWritable.set(writable ? 1 : 0);
+          log[writable ? 'info' : 'warn']({ writable }, writable ? 'Kafka is writable' : 'Kafka is not writable; buffering bars');
+        },
+        onBufferChange: (buffered) => metrics.bufferedBars.set(buffered),
+      },
+    });
+    sink.markConnected();
+    cleanups.push(async () => sink.stop());
+    const logOverflow = throttle(1000, (dropped: number) => log.error({ dropped, max: config.maxBufferedBars }, 'bar buffer full: oldest bars dropped'));
+    const logKafkaError = throttle(1000, (message: string, attempt: number) => log.warn({ attempt, error: message }, 'Kafka send failed; retrying'));
+    const logReject = throttle(1000, (reason: string, detail: string) => log.warn({ reason, detail }, 'malformed vendor event dropped'));
+    const logUnknown = throttle(10_000, (ev: string) => log.info({ ev }, 'unknown vendor event ignored'));
+
+    // --- transform: vendor events -> price records ---------------------------------------
+    const publishBar = (draft: PriceEventDraft, source: BarSource, receivedAt: number | null): void => {
+      if (!symbols.has(draft.symbol)) {
+        metrics.eventsDropped.inc({ reason: 'unsubscribed_symbol' });
+        return;
+      }
+      const admission = ledger.admit(draft, source);
+      if (admission.verdict === 'duplicate') {
+        metrics.eventsDropped.inc({ reason: 'duplicate' });
+        return;
+      }
+      const { event } = admission;
+      if (event.revision > 0) metrics.barRevisions.inc();
+      if (admission.outOfOrder) log.warn({ symbol: event.symbol, tsET: event.tsET }, 'late first bar for an earlier minute published out of order');
+      sink.enqueue({ topic: topics.prices, message: priceMessage(event, run), meta: { kind: 'bar', event, receivedAt } });
+    };
+
+    const onFrame = (frame: ParsedFrame, receivedAt: number): void => {
+      metrics.framesReceived.inc();
+      for (const reject of frame.rejects) {
+        metrics.eventsDropped.inc({ reason: reject.reason });
+        logReject(reject.reason, reject.detail);
+      }
+      for (const parsed of frame.events) {
+        switch (parsed.kind) {
+          case 'minute':
+            metrics.eventsReceived.inc({ type: 'AM' });
+            lastBarArrivedAt = clock.now();
+            publishBar(normalizeAggregate(parsed.event, calendar), 'live', receivedAt);
+            break;
+          case 'second':
+            // Second bars are not minute bars: counted, never published.
+            metrics.eventsReceived.inc({ type: 'A' });
+            break;
+          case 'status':
+            metrics.eventsReceived.inc({ type: 'status' });
+            break;
+          case 'unknown':
+            metrics.eventsReceived.inc({ type: 'unknown' });
+            logUnknown(parsed.ev);
+            break;
+        }
+      }
+    };
+
+    // --- the vendor session ----------------------------------------------------------------
+    const session = new PolygonSession({
+      url: wsUrl,
+      apiKey,
+      channels: config.symbols.map(minuteChannel),
+      pingIntervalMs: config.pingIntervalMs,
+      stallTimeoutMs: config.stallTimeoutMs,
+      backoff: {
+        minMs: config.reconnectMinMs,
+        maxMs: config.reconnectMaxMs,
+        authRetryMs: config.authRetryMs,
+        maxConnectionsRetryMs: config.maxConnectionsRetryMs,
+      },
+      log: log.child({ component: 'feed' }),
+      onFrame,
+      onStateChange: (state: FeedState, reason) => {
+        setFeedState(metrics, state);
+        if (state === 'subscribed') {
+          subscribedSince = clock.now();
+          log.info({ symbols: config.symbols.length }, 'feed subscribed');
+        } else if (state !== 'stopped') {
+          subscribedSince = null;
+        }
+        if (reason !== null) log.debug({ state, reason }, 'feed state');
+      },
+      onReconnect: (reason) => metrics.reconnects.inc({ reason }),
+    });
+
+    // --- operations ------------------------------------------------------------------------
+    const readiness = (): Readiness => {
+      const now = clock.now();
+      const result = assessReadiness({
+        kafkaWritable: sink.writable,
+        feedState: session.state,
+        feedReason: session.reason,
+        inRegularSession: calendar.marketSessionOf(now) === 'regular',
+        msSinceLastBar: lastBarArrivedAt === null ? null : now - lastBarArrivedAt,
+        msSinceSubscribed: subscribedSince === null ? null : now - subscribedSince,
+        staleAfterMs: config.feedStaleMs,
+      });
+      metrics.ready.set(result.ready ? 1 : 0);
+      return result;
+    };
+
+    const heartbeat = (status?: HeartbeatStatus): void => {
+      const now = clock.now();
+      const ready = readiness();
+      const beat = buildHeartbeat(run, {
+        nowMs: now,
+        status: status ?? heartbeatStatus(ready, session.state, session.reason),
+        feedState: session.state,
+        feedReason: session.reason,
+        kafkaWritable: sink.writable,
+        lastBarStartMs: lastAckedBarStart,
+        barsPublished,
+        uptimeMs: performance.now() - startedAt,
+        marketSession: calendar.marketSessionOf(now),
+        completeMinuteMs: completeMinute(config.symbols, ackedMinute),
+      });
+      sink.enqueueControl({ topic: topics.heartbeat, message: heartbeatMessage(beat), meta: { kind: 'heartbeat', status: beat.status } });
+    };
+
+    const http = createHttpServer({
+      log,
+      registry: metrics.registry,
+      readiness: () => ({ ...readiness(), detail: { feed: session.state, kafkaWritable: sink.writable, buffered: sink.buffered, runId: config.runId } }),
+    });
+    const httpUrl = await http.listen({ host: config.httpHost, port: config.httpPort });
+    cleanups.push(() => http.close());
+
+    session.start();
+    cleanups.push(() => session.stop());
+    heartbeat();
+    const heartbeatTimer = setInterval(() => heartbeat(), config.heartbeatIntervalMs);
+    cleanups.push(async () => clearInterval(heartbeatTimer));
+    log.info({ http: httpUrl, runId: config.runId, env: config.env, topics: [topics.prices, topics.heartbeat], bootstrap }, 'gateway started');
+
+    let shuttingDown: Promise<{ flushed: boolean; unsent: number }> | null = null;
+    const shutdown = async (): Promise<{ flushed: boolean; unsent: number }> => {
+      const deadline = performance.now() + config.shutdownTimeoutMs;
+      log.info('shutting down: closing the feed, flushing Kafka');
+      clearInterval(heartbeatTimer);
+      await session.stop();
+      // Every bar first, then the `stopped` heartbeat: when a consumer sees it, nothing else is coming.
+      let flushed = await sink.flush(Math.max(0, deadline - performance.now()));
+      heartbeat('stopped');
+      flushed = (await sink.flush(Math.max(0, deadline - performance.now()))) && flushed;
+      const unsent = sink.buffered;
+      if (!flushed) log.error({ unsent }, 'shutdown bound reached with records still unsent');
+      await release();
+      log.info({ flushed, barsPublished }, 'gateway stopped');
+      return { flushed, unsent };
+    };
+
+    return {
+      config,
+      topics,
+      metrics,
+      log,
+      httpUrl,
+      kafkaBootstrapServers: bootstrap,
+      simulator,
+      readiness,
+      shutdown: () => (shuttingDown ??= shutdown()),
+    };
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
+
+/** True when nothing listens on the loopback port. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+/** Latest minute every symbol has reached in Kafka; null until each has one. */
+function completeMinute(symbols: readonly string[], acked: ReadonlyMap<string, number>): number | null {
+  let complete: number | null = null;
+  for (const symbol of symbols) {
+    const minute = acked.get(symbol);
+    if (minute === undefined) return null;
+    complete = complete === null ? minute : Math.min(complete, minute);
+  }
+  return complete;
+}

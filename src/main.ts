@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig } from './config/load-config.ts';
+import { EmbeddedKafkaUnavailableError } from './dev/kafka-artifacts.ts';
+import { createLogger } from './ops/logger.ts';
+import { runCommand } from './cli/run.ts';
+import { topicsCommand } from './cli/topics.ts';
+import { tailCommand } from './cli/tail.ts';
+import { runSimulator } from './sim/command.ts';
+
+const USAGE = `usage: sentio-gateway [run|sim|topics|tail]
+  run     (default) stream Polygon minute bars into Kafka; simulator and embedded broker when unconfigured
+  sim     run the Polygon-protocol simulator alone (WebSocket /stocks and REST)
+  topics  create the sentio topics on KAFKA_BOOTSTRAP_SERVERS (safe to repeat)
+  tail    follow prices.minute.v1 and show the latest bar per symbol
+Configuration comes from the environment; see README.md.`;
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0] ?? 'run';
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  if (!['run', 'sim', 'topics', 'tail'].includes(command)) {
+    process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
+    return 2;
+  }
+  let loaded: ReturnType<typeof loadConfig>;
+  try {
+    loaded = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems) process.stderr.write(`sentio-gateway: bad setting ${problem}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const { config, secrets } = loaded;
+  const log = createLogger({ level: config.logLevel, secrets: secrets.polygonApiKey ? [secrets.polygonApiKey] : [] });
+  try {
+    switch (command) {
+      case 'run':
+        return await runCommand(config, secrets);
+      case 'topics':
+        return await topicsCommand(config, log);
+      case 'tail':
+        return await tailCommand({
+          brokers: config.kafkaBootstrapServers ?? [`127.0.0.1:${config.embeddedKafkaPort || 9092}`],
+          topicPrefix: config.topicPrefix,
+          clientId: `${config.kafkaClientId}-tail`,
+          backlog: 200,
+          log,
+        });
+      case 'sim':
+        return await runSimulator({
+          port: config.simPort,
+          apiKey: secrets.polygonApiKey ?? undefined,
+          msPerMinute: config.replaySpeedMs,
+          startMarketMs: config.simStartMs ?? undefined,
+          log: (line: string) => process.stdout.write(line + '\n'),
+        });
+    }
+  } catch (error) {
+    if (error instanceof EmbeddedKafkaUnavailableError) {
+      process.stderr.write(`sentio-gateway: ${error.message}\n`);
+      return 2;
+    }
+    log.fatal({ err: error }, 'gateway failed');
+    return 1;
+  }
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));

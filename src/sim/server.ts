@@ -1,0 +1,341 @@
+/**
+ * A Polygon-protocol simulator: one HTTP server on 127.0.0.1 serving the stocks WebSocket at
+ * `/stocks` and the REST endpoints the gateway uses, driven by a (usually fast) SimClock.
+ *
+ * The parts, each in its own file:
+ * - session.ts   one connection's control protocol (auth, subscriptions, pings, stalls)
+ * - market.ts    which bars go to which connection, when
+ * - ledger.ts    the vendor's record of each bar (published, held, skipped, corrected)
+ * - faults.ts    fault injection and plans, with a log tests can reason from
+ * - rest.ts      REST answers from the same ledger
+ * - agenda.ts    one timer ordering everything by market time
+ */
+
+import { timingSafeEqual } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { MINUTE_MS, minuteStart } from '../contracts/time-format.ts';
+import { createAgenda } from './agenda.ts';
+import { createSimClock } from './clock.ts';
+import type { SimClock } from './clock.ts';
+import { createFaults } from './faults.ts';
+import type { SimFaults } from './faults.ts';
+import { createBarLedger } from './ledger.ts';
+import { toSimLogger } from './log.ts';
+import type { SimLogSink } from './log.ts';
+import { createMarket } from './market.ts';
+import { createRestHandler } from './rest.ts';
+import { Session } from './session.ts';
+import { createStats } from './stats.ts';
+import type { SimEventPayloads, SimEvents, SimStats } from './stats.ts';
+
+export const WS_PATH = '/stocks';
+
+export interface SimulatorOptions {
+  /**
+   * The only API key accepted, on the socket and over REST. Omitted (or null): any non-empty
+   * key is accepted, which suits a standalone simulator a developer points a client at.
+   */
+  apiKey?: string | null;
+  /** Port to listen on; 0 (default) picks a free one. */
+  port?: number;
+  /** Interface to listen on; default 127.0.0.1. */
+  host?: string;
+  /** Market clock; default `createSimClock({ startMarketMs, msPerMinute })`. */
+  clock?: SimClock;
+  startMarketMs?: number;
+  msPerMinute?: number;
+  /** Symbols that have data; default any symbol. Others are acknowledged but stay silent. */
+  symbolsUniverse?: readonly string[];
+  /** Events per frame for batched aggregates; default 8. */
+  eventsPerFrame?: number;
+  /** Market ms between a minute's end and its `AM` bar going out; default 2000. */
+  barDelayMarketMs?: number;
+  /** Share of empty (bar-less) minutes, deterministic by hash; default 0. */
+  emptyRate?: number;
+  /** Wall ms a new connection has to authenticate; default 10000. */
+  authTimeoutMs?: number;
+  /** Authenticated connections allowed at once; default 1 (Polygon's default). */
+  maxConnections?: number;
+  /** Bytes waiting in a socket before its reader is cut off (1011); default 8 MiB. */
+  slowConsumerBytes?: number;
+  /** A pino-like logger, or a function receiving one JSON line per entry; default silent. */
+  log?: SimLogSink;
+}
+
+export interface WaitForOptions {
+  /** Wall ms before the promise rejects; default 10000. */
+  timeoutMs?: number;
+}
+
+export interface Simulator {
+  readonly port: number;
+  /** `ws://127.0.0.1:PORT/stocks` */
+  readonly wsUrl: string;
+  /** `http://127.0.0.1:PORT` */
+  readonly restUrl: string;
+  readonly clock: SimClock;
+  readonly stats: SimStats;
+  readonly faults: SimFaults;
+  readonly events: EventEmitter<SimEvents>;
+  readonly barDelayMarketMs: number;
+  readonly emptyRate: number;
+  /** False when any non-empty key is accepted (no apiKey given). */
+  readonly keyRequired: boolean;
+  /** First minute whose bars this simulator sends on the socket (earlier ones are history). */
+  readonly firstMinuteMs: number;
+  /** Market instant at which the bars of `minuteMs` are normally sent. */
+  dueAt(minuteMs: number): number;
+  /** Latest minute whose bars have been sent. */
+  lastEmittedMinute(): number;
+  /** Union of the channels of all authenticated connections, sorted. */
+  subscriptions(): string[];
+  /** Resolves with the first `event` payload that satisfies `predicate`. */
+  waitFor<K extends keyof SimEventPayloads>(
+    event: K,
+    predicate?: (payload: SimEventPayloads[K]) => boolean,
+    opts?: WaitForOptions,
+  ): Promise<SimEventPayloads[K]>;
+  /** Resolves once the bars of `minuteMs` have been sent (immediately if they have). */
+  waitForMinute(minuteMs: number, opts?: WaitForOptions): Promise<void>;
+  /** Terminates clients, stops timers, closes the server. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function startSimulator(opts: SimulatorOptions): Promise<Simulator> {
+  if (opts.apiKey !== undefined && opts.apiKey !== null && (typeof opts.apiKey !== 'string' || opts.apiKey === '')) {
+    throw new TypeError('apiKey must be a non-empty string (or omitted to accept any key)');
+  }
+  const eventsPerFrame = positiveInt(opts.eventsPerFrame ?? 8, 'eventsPerFrame');
+  const maxConnections = positiveInt(opts.maxConnections ?? 1, 'maxConnections');
+  const authTimeoutMs = nonNegative(opts.authTimeoutMs ?? 10_000, 'authTimeoutMs');
+  const barDelayMarketMs = nonNegative(opts.barDelayMarketMs ?? 2_000, 'barDelayMarketMs');
+  const slowConsumerBytes = positiveInt(opts.slowConsumerBytes ?? 8 * 1024 * 1024, 'slowConsumerBytes');
+  const emptyRate = opts.emptyRate ?? 0;
+  if (!(emptyRate >= 0 && emptyRate <= 1)) throw new RangeError('emptyRate must be within [0, 1]');
+  const log = toSimLogger(opts.log);
+  const clock =
+    opts.clock ??
+    createSimClock({
+      ...(opts.startMarketMs !== undefined ? { startMarketMs: opts.startMarketMs } : {}),
+      ...(opts.msPerMinute !== undefined ? { msPerMinute: opts.msPerMinute } : {}),
+    });
+  const universe = opts.symbolsUniverse ? new Set(opts.symbolsUniverse) : undefined;
+  const keyBytes = opts.apiKey ? Buffer.from(opts.apiKey, 'utf8') : undefined;
+  const checkKey = (candidate: string): boolean => {
+    const b = Buffer.from(String(candidate), 'utf8');
+    if (!keyBytes) return b.length > 0;
+    return b.length === keyBytes.length && timingSafeEqual(b, keyBytes);
+  };
+
+  // The first minute whose due time is still ahead; earlier minutes are history (REST only).
+  const firstMinuteMs = minuteStart(clock.now() - MINUTE_MS - barDelayMarketMs) + MINUTE_MS;
+  const ledger = createBarLedger({ emptyRate, barDelayMarketMs, firstMinuteMs });
+  const stats = createStats();
+  const events = new EventEmitter<SimEvents>();
+  events.setMaxListeners(1_000);
+  const sessions = new Map<number, Session>();
+  let nextConnId = 1;
+  let closed = false;
+
+  const market = createMarket(
+    {
+      clock,
+      ledger,
+      stats,
+      events,
+      eventsPerFrame,
+      universe,
+      sessions: () => sessions.values(),
+      runQueued: (symbol, minuteMs) => faults.runQueued(symbol, minuteMs),
+      released: (symbol, minuteMs, connIds) => faults.logRelease(symbol, minuteMs, connIds),
+    },
+    firstMinuteMs,
+  );
+
+  const faults = createFaults({
+    clock,
+    ledger,
+    dropConnections() {
+      const ids = [...sessions.values()].filter((s) => s.open).map((s) => s.id);
+      for (const s of sessions.values()) s.terminate();
+      return ids;
+    },
+    stallConnections(durationWallMs) {
+      const open = [...sessions.values()].filter((s) => s.open);
+      for (const s of open) s.stall(durationWallMs);
+      return open.map((s) => s.id);
+    },
+    sendRaw(text) {
+      const ids: number[] = [];
+      for (const s of sessions.values()) if (s.authenticated && s.sendRaw(text)) ids.push(s.id);
+      return ids;
+    },
+    sendBar: (bar, kind, revision) => market.sendBar(bar, kind, revision),
+    poke: () => agenda.poke(),
+    emit: (entry) => {
+      log.info({ fault: entry.kind, outcome: entry.outcome, symbol: entry.symbol, minuteMs: entry.minuteMs }, 'sim: fault');
+      events.emit('fault', entry);
+    },
+  });
+
+  const agenda = createAgenda(
+    clock,
+    [faults.planSource, market.releaseSource, market.minuteSource, market.secondSource],
+    (source, err) => log.warn({ source, err: err instanceof Error ? err.message : String(err) }, 'sim: agenda item failed'),
+  );
+
+  const sessionHost = {
+    clock,
+    stats,
+    events,
+    log,
+    authTimeoutMs,
+    maxConnections,
+    slowConsumerBytes,
+    checkKey,
+    authenticatedOthers(session: Session): number {
+      let n = 0;
+      for (const s of sessions.values()) if (s !== session && s.authenticated && s.open) n++;
+      return n;
+    },
+    subscriptionsChanged(): void {
+      market.subscriptionsChanged();
+      agenda.poke();
+    },
+    closed(session: Session): void {
+      sessions.delete(session.id);
+      market.subscriptionsChanged();
+      if (!closed) agenda.poke();
+    },
+  };
+
+  let baseUrl = '';
+  const server = createServer(
+    createRestHandler({ clock, ledger, universe, log, checkKey, baseUrl: () => baseUrl }),
+  );
+  server.on('clientError', (_err, socket) => socket.destroy());
+  const wss = new WebSocketServer({ noServer: true, autoPong: false, clientTracking: false, maxPayload: 1 << 20 });
+  server.on('upgrade', (req, socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://sim.invalid').pathname;
+    if (closed || path !== WS_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (closed) {
+        ws.terminate();
+        return;
+      }
+      const id = nextConnId++;
+      log.info({ connId: id }, 'sim: connection');
+      sessions.set(id, new Session(id, ws, sessionHost));
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = !opts.host || opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
+  baseUrl = `http://${urlHost}:${port}`;
+
+  /** Pending waitFor calls, rejected when the simulator closes so nothing waits on a dead one. */
+  const waiters = new Set<(err: Error) => void>();
+  const waitFor = <K extends keyof SimEventPayloads>(
+    event: K,
+    predicate?: (payload: SimEventPayloads[K]) => boolean,
+    waitOpts: WaitForOptions = {},
+  ): Promise<SimEventPayloads[K]> => {
+    const timeoutMs = waitOpts.timeoutMs ?? 10_000;
+    // The typed EventEmitter cannot relate a generic key to its listener type; the cast is
+    // confined to these two calls.
+    const emitter = events as unknown as EventEmitter;
+    const promise = new Promise<SimEventPayloads[K]>((resolve, reject) => {
+      if (closed) {
+        reject(new Error(`simulator closed; cannot wait for '${event}'`));
+        return;
+      }
+      const listener = (payload: SimEventPayloads[K]): void => {
+        if (predicate && !predicate(payload)) return;
+        cleanup();
+        resolve(payload);
+      };
+      const fail = (err: Error): void => {
+        cleanup();
+        reject(err);
+      };
+      const timer = setTimeout(() => fail(new Error(`simulator: no '${event}' event within ${timeoutMs} ms`)), timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        emitter.off(event, listener);
+        waiters.delete(fail);
+      };
+      emitter.on(event, listener);
+      waiters.add(fail);
+    });
+    // A caller that stopped caring (never awaits) must not cause an unhandled rejection;
+    // a caller that awaits still gets the error.
+    promise.catch(() => {});
+    return promise;
+  };
+
+  log.debug({ wsUrl: `ws://${urlHost}:${port}${WS_PATH}`, restUrl: baseUrl }, 'sim: listening');
+
+  return {
+    port,
+    wsUrl: `ws://${urlHost}:${port}${WS_PATH}`,
+    restUrl: baseUrl,
+    clock,
+    stats,
+    faults,
+    events,
+    barDelayMarketMs,
+    emptyRate,
+    keyRequired: keyBytes !== undefined,
+    firstMinuteMs,
+    dueAt: (minuteMs) => ledger.dueAt(minuteMs),
+    lastEmittedMinute: () => ledger.lastEmittedMinute(),
+    subscriptions() {
+      const all = new Set<string>();
+      for (const s of sessions.values()) if (s.authenticated) for (const c of s.channels) all.add(c);
+      return [...all].sort();
+    },
+    waitFor,
+    async waitForMinute(minuteMs, waitOpts = {}) {
+      if (ledger.lastEmittedMinute() >= minuteMs) return;
+      const timeoutMs = waitOpts.timeoutMs ?? clock.wallDelayUntil(ledger.dueAt(minuteMs)) + 10_000;
+      await waitFor('minute', (e) => e.minuteMs >= minuteMs, { timeoutMs });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      agenda.close();
+      for (const fail of [...waiters]) fail(new Error('simulator closed while waiting'));
+      for (const s of sessions.values()) {
+        s.dispose();
+        s.terminate();
+      }
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      log.info({}, 'sim: closed');
+    },
+  };
+}
+
+function positiveInt(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+function nonNegative(value: number, name: string): number {
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be >= 0, got ${value}`);
+  return value;
+}

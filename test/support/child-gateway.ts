@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+export const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+export interface ChildGateway {
+  child: ChildProcess;
+  /** stdout lines parsed as JSON (the gateway's logs); non-JSON lines are kept as { raw }. */
+  lines: Record<string, unknown>[];
+  stderr: string[];
+  /** Resolves with the first log line satisfying `predicate` (already seen or future). */
+  waitForLine(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Settings a test child must not inherit from the developer's shell. */
+const INHERITED_SETTINGS = /^(POLYGON_|KAFKA_|TOPIC_|RUN_ID|STRATEGY|ENV|HTTP_|HEARTBEAT_|FILL_|REPLAY_|SIM_|LOG_LEVEL|EMBEDDED_)/;
+
+/** Runs `sentio-gateway <command>` as a child process, the way the README runs it. */
+export function spawnGateway(args: string[], env: Record<string, string>, options: { path?: string } = {}): ChildGateway {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !INHERITED_SETTINGS.test(k)));
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { ...base, ...(options.path !== undefined ? { PATH: options.path } : {}), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  const stderr: string[] = [];
+  const waiters: { predicate: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    let line: Record<string, unknown>;
+    try {
+      line = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      line = { raw: text };
+    }
+    lines.push(line);
+    for (const w of [...waiters]) {
+      if (w.predicate(line)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  });
+  createInterface({ input: child.stderr! }).on('line', (text) => stderr.push(text));
+  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  return {
+    child,
+    lines,
+    stderr,
+    exited,
+    waitForLine(predicate, timeoutMs = 60_000) {
+      const seen = lines.find(predicate);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no matching log line within ${timeoutMs} ms; last lines: ${JSON.stringify(lines.slice(-5))} stderr: ${stderr.slice(-5).join(' | ')}`)), timeoutMs);
+        const waiter = { predicate, resolve: (l: Record<string, unknown>) => { clearTimeout(timer); resolve(l); } };
+        waiters.push(waiter);
+        void exited.then(() => {
+          if (waiters.includes(waiter)) {
+            clearTimeout(timer);
+            reject(new Error(`gateway exited before the expected log line; stderr: ${stderr.join(' | ')}; last lines: ${JSON.stringify(lines.slice(-5))}`));
+          }
+        });
+      });
+    },
+  };
+}
