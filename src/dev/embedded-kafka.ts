@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { execFile } from 'node:child_process';
 
-import kafkajs from 'kafkajs';
+import kafkajs from '../kafka/kafkajs.ts';
 
 import { resolveKafkaClasspath } from './kafka-artifacts.ts';
 import type { KafkaArtifacts, ResolveKafkaOptions } from './kafka-artifacts.ts';
@@ -295,6 +295,8 @@ class Broker implements EmbeddedKafka {
       'share.coordinator.state.topic.replication.factor': '1',
       'share.coordinator.state.topic.min.isr': '1',
       'group.initial.rebalance.delay.ms': '0',
+      // Topics exist because someone provisioned them: a typo must fail, not create a topic.
+      'auto.create.topics.enable': 'false',
       // After a crash (kill()) the restarted broker cannot register until the old registration's
       // session expires (default 9 s): keep that short. Heartbeats stay inside one JVM.
       'broker.session.timeout.ms': '4000',

@@ -1,4 +1,4 @@
-import kafkajs from 'kafkajs';
+import kafkajs from './kafkajs.ts';
 import type { Kafka as KafkaClient, LogEntry } from 'kafkajs';
 import type { Logger } from '../ops/logger.ts';
 
@@ -9,6 +9,16 @@ export interface KafkaClientSettings {
   clientId: string;
   log: Logger;
 }
+
+/**
+ * kafkajs warnings that describe a choice we made on purpose:
+ * - the idempotent producer's retries are bounded so a send fails during an outage and the
+ *   sink can report Kafka unwritable; the sink then re-sends the very same batch, so the
+ *   broker sees the same producer sequence numbers and deduplicates (the guarantee the
+ *   warning says could be lost is kept one level up);
+ * - the v2 partitioner change does not concern a new topic.
+ */
+const EXPECTED_WARNINGS = ['Limiting retries for the idempotent producer', 'KafkaJS v2.0.0 switched default partitioner'];
 
 /**
  * A kafkajs client whose own logging goes through our structured logger. kafkajs reports
@@ -27,7 +37,7 @@ export function createKafkaClient(settings: KafkaClientSettings): KafkaClient {
     logCreator: () => (entry: LogEntry) => {
       const { message, ...rest } = entry.log;
       const fields = { namespace: entry.namespace, ...rest };
-      if (entry.level <= logLevel.WARN) log.warn(fields, message);
+      if (entry.level <= logLevel.WARN && !EXPECTED_WARNINGS.some((w) => message.startsWith(w))) log.warn(fields, message);
       else log.debug(fields, message);
     },
   });

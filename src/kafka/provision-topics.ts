@@ -1,4 +1,4 @@
-import kafkajs from 'kafkajs';
+import kafkajs from './kafkajs.ts';
 import type { Kafka as KafkaClient } from 'kafkajs';
 import type { TopicSpec } from './topic-specs.ts';
 

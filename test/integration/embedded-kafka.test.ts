@@ -9,7 +9,7 @@ import { createConnection } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import kafkajs from 'kafkajs';
+import kafkajs from '../../src/kafka/kafkajs.ts';
 
 import { startEmbeddedKafka } from '../../src/dev/embedded-kafka.ts';
 import type { EmbeddedKafka } from '../../src/dev/embedded-kafka.ts';

@@ -14,6 +14,10 @@ const kafka = useKafka();
 const MINUTES = 30;
 
 test('30 simulated minutes of the 12 symbols reach Kafka exactly once, in order, with repeats dropped and corrections revised', async (t) => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
   const key = `e2e-${randomUUID()}`;
   // A regular-session morning (EDT), so barIds are real; 150 wall ms per market minute.
   const clock = createSimClock({ startMarketMs: Date.parse('2026-03-10T13:45:00Z'), msPerMinute: 150 });
@@ -114,5 +118,6 @@ test('30 simulated minutes of the 12 symbols reach Kafka exactly once, in order,
   assert.equal(last.status, 'stopped');
   assert.equal(last.barsPublished, records.length);
   assert.ok(beats.some(({ beat }) => beat.status === 'ok' && beat.feed === 'subscribed' && beat.marketSession === 'regular' && beat.completeTsET !== null));
+  assert.deepEqual(warnings.filter((w) => !w.startsWith('ExperimentalWarning')), [], 'no process warnings (kafkajs request-queue fix in place)');
   t.diagnostic(`checked ${checked} revision-0 records and ${revised.length} revisions; ${records.length} records, ${beats.length} heartbeats in all`);
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import kafkajs from 'kafkajs';
+import kafkajs from '../../src/kafka/kafkajs.ts';
 import { topicNames } from '../../src/contracts/topics.ts';
 import { kafkaClient, useKafka } from '../support/kafka.ts';
 import { uniquePrefix } from '../support/gateway.ts';

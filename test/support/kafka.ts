@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { after, before } from 'node:test';
 
-import kafkajs from 'kafkajs';
+import kafkajs from '../../src/kafka/kafkajs.ts';
 import type { Admin, Consumer, Kafka as KafkaClient, IHeaders, ITopicConfig } from 'kafkajs';
 
 import { startEmbeddedKafka } from '../../src/dev/embedded-kafka.ts';
