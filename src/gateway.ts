@@ -4,11 +4,15 @@ import type { Producer } from 'kafkajs';
 import type { GatewayConfig, GatewaySecrets } from './config/config.ts';
 import type { HeartbeatStatus } from './contracts/heartbeat.ts';
 import { minuteChannel } from './contracts/polygon-wire.ts';
-import type { BarSource, PriceEvent } from './contracts/price-event.ts';
+import type { PriceEvent } from './contracts/price-event.ts';
 import { topicNames, type TopicNames } from './contracts/topics.ts';
 import { BarLedger } from './bars/ledger.ts';
 import { defaultCalendar, type Calendar } from './bars/calendar.ts';
-import { normalizeAggregate, type PriceEventDraft } from './bars/normalize.ts';
+import { normalizeAggregate } from './bars/normalize.ts';
+import { BarRouter } from './bars/bar-router.ts';
+import { BackfillRunner } from './backfill.ts';
+import { createMinuteAggregatesClient } from './feed/rest-aggregates.ts';
+import { readPriceTail } from './kafka/resume.ts';
 import type { ParsedFrame } from './feed/parse-frame.ts';
 import { PolygonSession, type FeedState } from './feed/polygon-session.ts';
 import { createKafkaClient } from './kafka/kafka-client.ts';
@@ -82,12 +86,14 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
     // --- source: the vendor, or the simulator standing in for it --------------------------
     let simulator: Simulator | null = null;
     let wsUrl = config.polygonWsUrl;
+    let restUrl = config.polygonRestUrl;
     let clock: MarketClock = options.clock ?? { now: () => Date.now() };
     if (config.simulated) {
       const simClock = createSimClock({ startMarketMs: config.simStartMs ?? Date.now(), msPerMinute: config.replaySpeedMs });
       simulator = await startSimulator({ apiKey: simKey!, clock: simClock, port: config.simPort, log: (line: string) => log.debug({ component: 'sim' }, line) });
       cleanups.push(() => simulator!.close());
       wsUrl = simulator.wsUrl;
+      restUrl = simulator.restUrl;
       clock = options.clock ?? simClock;
       log.info({ wsUrl, restUrl: simulator.restUrl, msPerMinute: config.replaySpeedMs }, 'simulated feed started (no POLYGON_API_KEY)');
     }
@@ -127,6 +133,23 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
     let lastAckedBarStart: number | null = null;
     let lastBarArrivedAt: number | null = null; // market time
     let subscribedSince: number | null = null; // market time
+    let lastHeardAt: number | null = null; // market time: last frame or pong
+    /** Symbols whose queued records a full buffer pushed out: replayed from REST once Kafka is back. */
+    const resync = new Set<string>();
+    let started = false;
+
+    // The topic is the state: learn what consumers already have before adding to it.
+    const tail = await readPriceTail(kafka, topics.prices, {
+      perPartition: Math.max(1000, Math.ceil(config.symbols.length * (config.maxBackfillMinutes + 60) * 1.2)),
+      timeoutMs: 60_000,
+    });
+    for (const event of tail) {
+      if (!symbols.has(event.symbol)) continue;
+      ledger.restore(event);
+      if (event.revision === 0 && event.startMs > (ackedMinute.get(event.symbol) ?? -Infinity)) ackedMinute.set(event.symbol, event.startMs);
+      if (lastAckedBarStart === null || event.startMs > lastAckedBarStart) lastAckedBarStart = event.startMs;
+    }
+    log.info({ records: tail.length, symbols: ackedMinute.size }, 'resumed from the topic');
 
     const sink = new RecordSink<RecordMeta>({
       producer,
@@ -150,12 +173,18 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
           if (lastAckedBarStart !== null) metrics.lastBarTimestamp.set(lastAckedBarStart / 1000);
         },
         onOverflow: (records) => {
-          for (const { meta } of records) {
-            if (meta.kind !== 'bar') continue;
-            metrics.eventsDropped.inc({ reason: 'buffer_overflow' });
-            ledger.forget(meta.event.symbol, meta.event.startMs, meta.event.revision);
+          const dropped = records.filter((r) => r.meta.kind === 'bar');
+          metrics.eventsDropped.inc({ reason: 'buffer_overflow' }, dropped.length);
+          // Keep each symbol's records in minute order: take back everything of that symbol
+          // still queued, forget it, and replay it from REST once Kafka takes writes again.
+          const hit = new Set(dropped.map((r) => (r.meta as { event: PriceEvent }).event.symbol));
+          const withdrawn = sink.withdraw((r) => r.meta.kind === 'bar' && hit.has(r.meta.event.symbol));
+          for (const { meta } of [...dropped, ...withdrawn].reverse()) {
+            if (meta.kind === 'bar') ledger.forget(meta.event.symbol, meta.event.startMs, meta.event.revision);
           }
-          logOverflow(records.length);
+          for (const symbol of hit) resync.add(symbol);
+          router.hold([...hit]);
+          logOverflow(dropped.length, withdrawn.length);
         },
         onSendError: (error, attempt) => {
           metrics.kafkaErrors.inc({ operation: 'produce' });
@@ -164,33 +193,60 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
         onWritableChange: (writable) => {
           metrics.kafkaWritable.set(writable ? 1 : 0);
           log[writable ? 'info' : 'warn']({ writable }, writable ? 'Kafka is writable' : 'Kafka is not writable; buffering bars');
+          if (!writable) return;
+          // After an outage, say so at once rather than at the next tick, and recover what overflowed.
+          if (started) setImmediate(() => heartbeat());
+          if (resync.size > 0) {
+            backfill.request([...resync], 'kafka_recovered');
+            resync.clear();
+          }
         },
         onBufferChange: (buffered) => metrics.bufferedBars.set(buffered),
       },
     });
     sink.markConnected();
     cleanups.push(async () => sink.stop());
-    const logOverflow = throttle(1000, (dropped: number) => log.error({ dropped, max: config.maxBufferedBars }, 'bar buffer full: oldest bars dropped'));
+    const logOverflow = throttle(1000, (dropped: number, withdrawn: number) => log.error({ dropped, withdrawn, max: config.maxBufferedBars }, 'bar buffer full: oldest bars dropped; their symbols will be replayed from REST'));
     const logKafkaError = throttle(1000, (message: string, attempt: number) => log.warn({ attempt, error: message }, 'Kafka send failed; retrying'));
     const logReject = throttle(1000, (reason: string, detail: string) => log.warn({ reason, detail }, 'malformed vendor event dropped'));
     const logUnknown = throttle(10_000, (ev: string) => log.info({ ev }, 'unknown vendor event ignored'));
 
     // --- transform: vendor events -> price records ---------------------------------------
-    const publishBar = (draft: PriceEventDraft, source: BarSource, receivedAt: number | null): void => {
-      if (!symbols.has(draft.symbol)) {
-        metrics.eventsDropped.inc({ reason: 'unsubscribed_symbol' });
-        return;
-      }
-      const admission = ledger.admit(draft, source);
-      if (admission.verdict === 'duplicate') {
-        metrics.eventsDropped.inc({ reason: 'duplicate' });
-        return;
-      }
-      const { event } = admission;
-      if (event.revision > 0) metrics.barRevisions.inc();
-      if (admission.outOfOrder) log.warn({ symbol: event.symbol, tsET: event.tsET }, 'late first bar for an earlier minute published out of order');
-      sink.enqueue({ topic: topics.prices, message: priceMessage(event, run), meta: { kind: 'bar', event, receivedAt } });
-    };
+    const router = new BarRouter({
+      symbols: config.symbols,
+      ledger,
+      calendar,
+      fillMode: config.fillEmptyMinutes,
+      maxHeldPerSymbol: config.maxBufferedBars,
+      publish: (event, receivedAt) => {
+        if (event.revision > 0) metrics.barRevisions.inc();
+        sink.enqueue({ topic: topics.prices, message: priceMessage(event, run), meta: { kind: 'bar', event, receivedAt } });
+      },
+      onDuplicate: () => metrics.eventsDropped.inc({ reason: 'duplicate' }),
+      onOutOfOrder: (event) => log.warn({ symbol: event.symbol, tsET: event.tsET }, 'late first bar for an earlier minute published out of order'),
+    });
+    const backfill = new BackfillRunner({
+      router,
+      ledger,
+      calendar,
+      client: createMinuteAggregatesClient({
+        restUrl,
+        apiKey,
+        onRetry: (error, attempt) => {
+          metrics.backfillErrors.inc();
+          log.warn({ error: error.message, attempt }, 'REST backfill request failed; retrying');
+        },
+      }),
+      now: () => clock.now(),
+      sleepUntil: (marketMs, signal) => sleepUntilMarket(clock, marketMs, signal),
+      graceMs: config.fillGraceMs,
+      maxBackfillMinutes: config.maxBackfillMinutes,
+      concurrency: 2,
+      log: log.child({ component: 'backfill' }),
+      onBackfilled: (_symbol, bars) => metrics.backfilledBars.inc(bars),
+      onFailed: () => metrics.backfillErrors.inc(),
+    });
+    cleanups.push(async () => backfill.stop());
 
     const onFrame = (frame: ParsedFrame, receivedAt: number): void => {
       metrics.framesReceived.inc();
@@ -200,11 +256,14 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
       }
       for (const parsed of frame.events) {
         switch (parsed.kind) {
-          case 'minute':
+          case 'minute': {
             metrics.eventsReceived.inc({ type: 'AM' });
             lastBarArrivedAt = clock.now();
-            publishBar(normalizeAggregate(parsed.event, calendar), 'live', receivedAt);
+            const draft = normalizeAggregate(parsed.event, calendar);
+            if (symbols.has(draft.symbol)) router.acceptLive(draft, receivedAt);
+            else metrics.eventsDropped.inc({ reason: 'unsubscribed_symbol' });
             break;
+          }
           case 'second':
             // Second bars are not minute bars: counted, never published.
             metrics.eventsReceived.inc({ type: 'A' });
@@ -235,13 +294,21 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
       },
       log: log.child({ component: 'feed' }),
       onFrame,
+      onHeard: () => {
+        lastHeardAt = clock.now();
+      },
       onStateChange: (state: FeedState, reason) => {
         setFeedState(metrics, state);
         if (state === 'subscribed') {
           subscribedSince = clock.now();
+          lastHeardAt = subscribedSince;
           log.info({ symbols: config.symbols.length }, 'feed subscribed');
+          // Before the first bar of this session is handled: whatever was missed comes first.
+          router.watching(subscribedSince);
+          backfill.request(config.symbols, 'subscribed');
         } else if (state !== 'stopped') {
           subscribedSince = null;
+          router.watching(null);
         }
         if (reason !== null) log.debug({ state, reason }, 'feed state');
       },
@@ -292,7 +359,12 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
 
     session.start();
     cleanups.push(() => session.stop());
+    // Empty minutes: checked every market second (bounded to [20 ms, 1 s] of wall time).
+    const fillEveryMs = Math.min(1000, Math.max(20, config.simulated ? config.replaySpeedMs / 60 : 1000));
+    const fillTimer = setInterval(() => router.fillDue(clock.now(), config.fillGraceMs, lastHeardAt), fillEveryMs);
+    cleanups.push(async () => clearInterval(fillTimer));
     heartbeat();
+    started = true;
     const heartbeatTimer = setInterval(() => heartbeat(), config.heartbeatIntervalMs);
     cleanups.push(async () => clearInterval(heartbeatTimer));
     log.info({ http: httpUrl, runId: config.runId, env: config.env, topics: [topics.prices, topics.heartbeat], bootstrap }, 'gateway started');
@@ -302,6 +374,8 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
       const deadline = performance.now() + config.shutdownTimeoutMs;
       log.info('shutting down: closing the feed, flushing Kafka');
       clearInterval(heartbeatTimer);
+      clearInterval(fillTimer);
+      backfill.stop();
       await session.stop();
       // Every bar first, then the `stopped` heartbeat: when a consumer sees it, nothing else is coming.
       let flushed = await sink.flush(Math.max(0, deadline - performance.now()));
@@ -328,6 +402,13 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
   } catch (error) {
     await release();
     throw error;
+  }
+}
+
+/** Resolves when the market clock reaches `marketMs` (checked every 20 ms of wall time), or on abort. */
+async function sleepUntilMarket(clock: MarketClock, marketMs: number, signal: AbortSignal): Promise<void> {
+  while (clock.now() < marketMs && !signal.aborted) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 

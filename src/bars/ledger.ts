@@ -92,11 +92,20 @@ export class BarLedger {
     return this.#symbols.get(symbol)?.minutes.get(minuteStartMs);
   }
 
-  /** Forgets a record that never reached Kafka (dropped on overflow) so backfill can supply it. */
+  /**
+   * Forgets a record that never reached Kafka (pushed out of a full buffer), so that the
+   * next bar for its minute is published again: a revision 0 disappears (and with it the
+   * minute), a later revision falls back to the one before, whose values we no longer hold.
+   */
   forget(symbol: string, minuteStartMs: number, revision: number): void {
     const state = this.#symbols.get(symbol);
     const known = state?.minutes.get(minuteStartMs);
     if (state === undefined || known === undefined || known.revision !== revision) return;
+    if (revision > 0) {
+      const unknown = Number.NaN;
+      state.minutes.set(minuteStartMs, { revision: revision - 1, source: known.source, values: { open: unknown, high: unknown, low: unknown, close: unknown, volume: unknown, vwap: unknown } });
+      return;
+    }
     state.minutes.delete(minuteStartMs);
     if (state.lastMinute === minuteStartMs) {
       let newest: number | null = null;

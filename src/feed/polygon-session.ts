@@ -24,6 +24,8 @@ export interface PolygonSessionOptions {
   /** Every parsed frame, synchronously, in arrival order. Must not block. */
   onFrame(frame: ParsedFrame, receivedAt: number): void;
   onStateChange?(state: FeedState, reason: DisconnectReason | null): void;
+  /** Anything arrived on the socket (a frame or a pong): it is alive. */
+  onHeard?(): void;
   /** A session ended and the next attempt is scheduled. */
   onReconnect?(reason: DisconnectReason, delayMs: number): void;
 }
@@ -189,6 +191,7 @@ export class PolygonSession {
       });
       socket.on('pong', () => {
         lastHeard = performance.now();
+        this.#o.onHeard?.();
       });
       socket.on('message', (data: Buffer, isBinary: boolean) => {
         const receivedAt = performance.now();
@@ -205,6 +208,7 @@ export class PolygonSession {
           });
         }
         this.#o.onFrame(frame, receivedAt);
+        this.#o.onHeard?.();
       });
       socket.on('error', (error) => {
         end('error', error.message, true);

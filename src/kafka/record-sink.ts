@@ -44,6 +44,18 @@ class Fifo<T> {
   push(item: T): void {
     this.#items.push(item);
   }
+  /** Removes and returns the queued items matching `predicate`, keeping the others in order. */
+  removeWhere(predicate: (item: T) => boolean): T[] {
+    const kept: T[] = [];
+    const removed: T[] = [];
+    for (let i = this.#head; i < this.#items.length; i += 1) {
+      const item = this.#items[i]!;
+      (predicate(item) ? removed : kept).push(item);
+    }
+    this.#items = kept;
+    this.#head = 0;
+    return removed;
+  }
   shift(count: number): T[] {
     const taken = this.#items.slice(this.#head, this.#head + count);
     this.#head += taken.length;
@@ -105,6 +117,13 @@ export class RecordSink<M> {
     this.#control.push(record);
     if (this.#control.length > this.#options.maxControl) this.#control.shift();
     this.#changed();
+  }
+
+  /** Takes queued (not in-flight) data records out of the buffer, e.g. to replay a symbol in order later. */
+  withdraw(predicate: (record: OutboundRecord<M>) => boolean): OutboundRecord<M>[] {
+    const removed = this.#data.removeWhere(predicate);
+    if (removed.length > 0) this.#hooks.onBufferChange(this.buffered);
+    return removed;
   }
 
   /** Resolves once everything queued so far is acknowledged, or false when `timeoutMs` passes first. */

@@ -30,6 +30,8 @@ export function createMetrics(options: { symbols: readonly string[]; version: st
     eventsDropped: new Counter({ name: `${METRIC_PREFIX}events_dropped_total`, help: 'Events not published, by reason (malformed input, duplicate bar, buffer overflow, ...).', labelNames: ['reason'], registers }),
     barsPublished: new Counter({ name: `${METRIC_PREFIX}bars_published_total`, help: 'Price records acknowledged by Kafka, by symbol and source.', labelNames: ['symbol', 'source'], registers }),
     barRevisions: new Counter({ name: `${METRIC_PREFIX}bar_revisions_total`, help: 'Changed bars re-published with a later revision.', registers }),
+    backfilledBars: new Counter({ name: `${METRIC_PREFIX}backfilled_bars_total`, help: 'Bars fetched from REST to close gaps (before deduplication).', registers }),
+    backfillErrors: new Counter({ name: `${METRIC_PREFIX}backfill_errors_total`, help: 'Failed REST backfill requests (each retry counts).', registers }),
     reconnects: new Counter({ name: `${METRIC_PREFIX}reconnects_total`, help: 'Vendor socket reconnects, by the reason the previous session ended.', labelNames: ['reason'], registers }),
     kafkaErrors: new Counter({ name: `${METRIC_PREFIX}kafka_errors_total`, help: 'Failed Kafka requests, by operation.', labelNames: ['operation'], registers }),
     kafkaWritable: new Gauge({ name: `${METRIC_PREFIX}kafka_writable`, help: '1 while Kafka accepts writes (last send succeeded).', registers }),

@@ -17,7 +17,7 @@ async function setup(t: import('node:test').TestContext, extraEnv: Record<string
   const prefix = uniquePrefix('feed');
   const subscribed = sim.waitFor('subscribed');
   const gw = await startTestGateway(
-    { POLYGON_API_KEY: key, POLYGON_WS_URL: sim.wsUrl, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers, TOPIC_PREFIX: prefix, RECONNECT_MIN_MS: '50', RECONNECT_MAX_MS: '200', ...extraEnv },
+    { POLYGON_API_KEY: key, POLYGON_WS_URL: sim.wsUrl, POLYGON_REST_URL: sim.restUrl, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers, TOPIC_PREFIX: prefix, RECONNECT_MIN_MS: '50', RECONNECT_MAX_MS: '200', ...extraEnv },
     { clock },
   );
   t.after(() => gw.stop());

@@ -104,7 +104,7 @@ test('/metrics passes promtool check metrics', async (t) => {
   const sim = await startSimulator({ apiKey: key, clock });
   t.after(() => sim.close());
   const prefix = uniquePrefix('promtool');
-  const gw = await startTestGateway({ POLYGON_API_KEY: key, POLYGON_WS_URL: sim.wsUrl, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers, TOPIC_PREFIX: prefix }, { clock });
+  const gw = await startTestGateway({ POLYGON_API_KEY: key, POLYGON_WS_URL: sim.wsUrl, POLYGON_REST_URL: sim.restUrl, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers, TOPIC_PREFIX: prefix }, { clock });
   t.after(() => gw.stop());
   await waitForRecords(kafka.bootstrapServers, topicNames(prefix).prices, (records) => records.length >= 12, 20_000);
   const text = await (await fetch(`${gw.gateway.httpUrl}/metrics`)).text();

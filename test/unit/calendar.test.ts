@@ -13,6 +13,7 @@ import {
 } from '../../src/bars/calendar.ts';
 import { BUILTIN_TABLE_YEARS, NYSE_EARLY_CLOSES, NYSE_HOLIDAYS } from '../../src/bars/holidays.ts';
 import { formatTsET } from '../../src/contracts/time-format.ts';
+import { overridesFromUpcoming } from '../../src/feed/market-status.ts';
 
 const MIN = 60_000;
 const utc = (iso: string): number => {
@@ -400,6 +401,82 @@ describe('createCalendar with run-time overrides', () => {
     assert.throws(() => cal.install({ earlyCloses: { '2026-01-14': '12:60' } }), RangeError);
     assert.throws(() => cal.install({ holidays: { '2026-13-01': 'x' } }), RangeError);
     assert.throws(() => createCalendar({ holidays: { 'Jan 19': 'x' } }), RangeError);
+  });
+});
+
+describe('2026 checklist: holidays, an early close, both DST changes', () => {
+  it('is closed all day on Thanksgiving (2026-11-26) and on the observed Independence Day (Fri 2026-07-03)', () => {
+    for (const [date, name, open] of [
+      ['2026-11-26', 'Thanksgiving Day', '2026-11-26T14:30:00Z'], // 09:30 EST
+      ['2026-07-03', 'Independence Day (observed)', '2026-07-03T13:30:00Z'], // 09:30 EDT
+    ] as const) {
+      const day = sessionDay(date);
+      assert.equal(day.isTradingDay, false, date);
+      assert.equal(day.holiday, name, date);
+      assert.equal(lastBarId(date), 0, date);
+      assert.deepEqual(regularMinutes(date), [], date);
+      for (let t = utc(open) - 330 * MIN; t < utc(open) + 630 * MIN; t += MIN) {
+        if (barIdOf(t) !== null || marketSessionOf(t) !== 'closed') assert.fail(`${date} open at ${new Date(t).toISOString()}`);
+      }
+    }
+    // Saturday 2026-07-04 itself is a plain weekend day; Thursday 2026-07-02 trades in full.
+    assert.equal(sessionDay('2026-07-04').holiday, null);
+    assert.equal(sessionDay('2026-07-04').isTradingDay, false);
+    assert.equal(lastBarId('2026-07-02'), 391);
+    assert.equal(barIdOf(utc('2026-07-02T20:00:00Z')), 391); // 16:00 EDT
+  });
+
+  it('closes at 13:00 on 2026-11-27: 13:00 is bar 211, 13:01 has none, post-market until 17:00', () => {
+    const at = (hhmmEst: string): number => utc(`2026-11-27T${hhmmEst}:00-05:00`);
+    assert.equal(barIdOf(at('09:30')), 1);
+    assert.equal(barIdOf(at('13:00')), 211);
+    assert.equal(barIdOf(at('13:01')), null);
+    assert.equal(barIdOf(at('16:00')), null);
+    assert.equal(lastBarId('2026-11-27'), 211);
+    assert.equal(marketSessionOf(at('13:00')), 'regular');
+    assert.equal(marketSessionOf(at('13:01')), 'post');
+    assert.equal(marketSessionOf(at('16:59')), 'post');
+    assert.equal(marketSessionOf(at('17:00')), 'closed');
+    assert.equal(sessionDay('2026-11-27').postCloseMs, at('17:00'));
+  });
+
+  // [New York date, 09:30 there in UTC, 16:00 there in UTC]
+  const dstCases: [string, string, string, string][] = [
+    ['Friday before Sunday 2026-03-08 (EST)', '2026-03-06', '2026-03-06T14:30:00Z', '2026-03-06T21:00:00Z'],
+    ['Monday after Sunday 2026-03-08 (EDT)', '2026-03-09', '2026-03-09T13:30:00Z', '2026-03-09T20:00:00Z'],
+    ['Friday before Sunday 2026-11-01 (EDT)', '2026-10-30', '2026-10-30T13:30:00Z', '2026-10-30T20:00:00Z'],
+    ['Monday after Sunday 2026-11-01 (EST)', '2026-11-02', '2026-11-02T14:30:00Z', '2026-11-02T21:00:00Z'],
+  ];
+  for (const [label, date, openIso, closeIso] of dstCases) {
+    it(`${label}: 09:30 is bar 1 and 16:00 is bar 391 at the right UTC instants`, () => {
+      const day = sessionDay(date);
+      assert.equal(day.openMs, utc(openIso));
+      assert.equal(day.closeMs, utc(closeIso));
+      assert.deepEqual(nyWall(utc(openIso)), { date, time: '09:30' });
+      assert.deepEqual(nyWall(utc(closeIso)), { date, time: '16:00' });
+      assert.equal(barIdOf(utc(openIso)), 1);
+      assert.equal(barIdOf(utc(closeIso)), 391);
+      assert.equal(barIdOf(utc(closeIso) + MIN), null);
+      assert.equal(regularMinutes(date).length, 391);
+    });
+  }
+
+  it('install() of an early close learned from /v1/marketstatus/upcoming changes lastBarId for that day', () => {
+    const cal = createCalendar();
+    assert.equal(cal.lastBarId('2026-12-31'), 391);
+    assert.equal(cal.lastBarId('2026-12-30'), 391);
+    const learned = overridesFromUpcoming([
+      { exchange: 'NYSE', name: "New Year's Eve", date: '2026-12-31', status: 'early-close', open: '2026-12-31T14:30:00.000Z', close: '2026-12-31T18:00:00.000Z' },
+      { exchange: 'NASDAQ', name: 'Other exchange', date: '2026-12-30', status: 'early-close', open: '2026-12-30T14:30:00.000Z', close: '2026-12-30T18:00:00.000Z' },
+    ]);
+    assert.deepEqual(learned.earlyCloses, { '2026-12-31': '13:00' });
+    cal.install(learned);
+    assert.equal(cal.lastBarId('2026-12-31'), 211);
+    assert.equal(cal.barIdOf(utc('2026-12-31T18:00:00Z')), 211);
+    assert.equal(cal.barIdOf(utc('2026-12-31T18:01:00Z')), null);
+    assert.equal(cal.marketSessionOf(utc('2026-12-31T21:59:00Z')), 'post'); // 16:59 EST
+    assert.equal(cal.lastBarId('2026-12-30'), 391); // NASDAQ-only entries do not count
+    assert.equal(defaultCalendar.lastBarId('2026-12-31'), 391); // other calendars untouched
   });
 });
 

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka as KafkaClient } from 'kafkajs';
+import type { PriceEvent } from '../contracts/price-event.ts';
+
+export interface TailReadOptions {
+  /** Most records to read from the end of each partition. */
+  perPartition: number;
+  timeoutMs: number;
+}
+
+/**
+ * Reads the newest records of the prices topic: the gateway's memory across restarts
+ * (the container keeps nothing on disk). Resolves with the events in offset order per
+ * partition; an absent or empty topic yields none.
+ */
+export async function readPriceTail(kafka: KafkaClient, topic: string, options: TailReadOptions): Promise<PriceEvent[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let marks: { partition: number; start: number; end: number }[];
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return [];
+    marks = (await admin.fetchTopicOffsets(topic))
+      .map((p) => ({ partition: p.partition, start: Math.max(Number(p.low), Number(p.high) - options.perPartition), end: Number(p.high) }))
+      .filter((p) => p.end > p.start);
+  } finally {
+    await admin.disconnect();
+  }
+  if (marks.length === 0) return [];
+
+  // A throwaway group: kafkajs has no group-less consumer. Nothing is committed.
+  const consumer = kafka.consumer({ groupId: `sentio-gateway-resume-${randomUUID()}`, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+  const events: PriceEvent[] = [];
+  const pending = new Set(marks.map((m) => m.partition));
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const finished = new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`reading the tail of ${topic} took longer than ${options.timeoutMs} ms`)), options.timeoutMs);
+      void consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          const mark = marks.find((m) => m.partition === batch.partition);
+          if (mark === undefined) return;
+          for (const message of batch.messages) {
+            const offset = Number(message.offset);
+            if (offset < mark.start || offset >= mark.end || message.value === null) continue;
+            try {
+              events.push(JSON.parse(message.value.toString('utf8')) as PriceEvent);
+            } catch {
+              // Not ours to judge: a record we cannot read teaches us nothing.
+            }
+          }
+          const last = Number(batch.lastOffset());
+          if (last >= mark.end - 1) pending.delete(batch.partition);
+          if (pending.size === 0) resolve();
+        },
+      }).catch(reject);
+      for (const mark of marks) consumer.seek({ topic, partition: mark.partition, offset: String(mark.start) });
+    });
+    await finished;
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
+  return events;
+}
