@@ -6,6 +6,13 @@ import { MINUTE_MS, minuteStart } from './contracts/time-format.ts';
 import type { MinuteAggregatesClient } from './feed/rest-aggregates.ts';
 import type { Logger } from './ops/logger.ts';
 
+/**
+ * The vendor re-sends a bar when late trades change it, for up to about 15 minutes. A
+ * backfill re-reads that many recent minutes even when they were published, so a correction
+ * sent while the socket was down still reaches consumers (as the next revision).
+ */
+export const CORRECTION_WINDOW_MINUTES = 15;
+
 export interface BackfillRunnerOptions {
   router: BarRouter;
   ledger: BarLedger;
@@ -97,8 +104,9 @@ export class BackfillRunner {
     const floor = minuteStart(now) - this.#o.maxBackfillMinutes * MINUTE_MS;
     const last = this.#o.ledger.lastMinute(symbol);
     const wanted = last === null ? floor : last + MINUTE_MS;
-    const from = Math.max(wanted, floor);
-    if (wanted < floor) {
+    // Also look again at the minutes the vendor may still have corrected while we were away.
+    const from = Math.max(Math.min(wanted, through - (CORRECTION_WINDOW_MINUTES - 1) * MINUTE_MS), floor);
+    if (last !== null && wanted < floor) {
       this.#o.log.error({ symbol, missedMinutes: (floor - wanted) / MINUTE_MS, maxBackfillMinutes: this.#o.maxBackfillMinutes }, 'gap longer than MAX_BACKFILL_MINUTES: the oldest minutes stay missing');
     }
     if (from > through) {

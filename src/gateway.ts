@@ -7,9 +7,10 @@ import { minuteChannel } from './contracts/polygon-wire.ts';
 import type { PriceEvent } from './contracts/price-event.ts';
 import { topicNames, type TopicNames } from './contracts/topics.ts';
 import { BarLedger } from './bars/ledger.ts';
-import { defaultCalendar, type Calendar } from './bars/calendar.ts';
+import { createCalendar, type Calendar } from './bars/calendar.ts';
+import { fetchMarketCalendar } from './feed/market-status.ts';
 import { normalizeAggregate } from './bars/normalize.ts';
-import { BarRouter } from './bars/bar-router.ts';
+import { BarRouter, type SocketProof } from './bars/bar-router.ts';
 import { BackfillRunner } from './backfill.ts';
 import { createMinuteAggregatesClient } from './feed/rest-aggregates.ts';
 import { readPriceTail } from './kafka/resume.ts';
@@ -28,6 +29,7 @@ import { throttle } from './ops/throttle.ts';
 import { createHttpServer } from './http/server.ts';
 import { startEmbeddedKafka, type EmbeddedKafka } from './dev/embedded-kafka.ts';
 import { startSimulator, createSimClock, type Simulator } from './sim/index.ts';
+import { SIM_CLOCK_PATH } from './sim/rest.ts';
 import { GATEWAY_VERSION } from './version.ts';
 
 /** Market time: the wall clock live, the simulator's clock in MOCK mode. */
@@ -72,7 +74,8 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
     cleanups.length = 0;
   };
   const startedAt = performance.now();
-  const calendar = options.calendar ?? defaultCalendar;
+  // Each gateway its own calendar: holidays learned from the vendor must not leak across instances.
+  const calendar = options.calendar ?? createCalendar();
   const topics = topicNames(config.topicPrefix);
   const run: RunIdentity & { version: string } = { strategy: config.strategy, env: config.env, runId: config.runId, version: GATEWAY_VERSION };
 
@@ -96,7 +99,25 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
       restUrl = simulator.restUrl;
       clock = options.clock ?? simClock;
       log.info({ wsUrl, restUrl: simulator.restUrl, msPerMinute: config.replaySpeedMs }, 'simulated feed started (no POLYGON_API_KEY)');
+    } else if (config.marketClock === 'simulator' && options.clock === undefined) {
+      clock = await followSimulatorClock(restUrl, apiKey);
+      log.info({ restUrl }, 'market time follows the external simulator');
     }
+
+    // Holidays and early closes from the vendor; the built-in table stands in when unreachable.
+    const learnCalendar = async (): Promise<void> => {
+      try {
+        const overrides = await fetchMarketCalendar({ restUrl, apiKey, timeoutMs: 5000 });
+        calendar.install(overrides);
+        log.info({ holidays: Object.keys(overrides.holidays ?? {}).length, earlyCloses: Object.keys(overrides.earlyCloses ?? {}).length }, 'market calendar learned from /v1/marketstatus/upcoming');
+      } catch (error) {
+        log.warn({ error: (error as Error).message }, 'market calendar unavailable; using the built-in holiday table');
+      }
+    };
+    await learnCalendar();
+    const calendarTimer = setInterval(() => void learnCalendar(), 6 * 60 * 60 * 1000);
+    calendarTimer.unref();
+    cleanups.push(async () => clearInterval(calendarTimer));
 
     // --- sink: Kafka, or an embedded broker when none is configured ----------------------
     let bootstrap = config.kafkaBootstrapServers;
@@ -133,7 +154,8 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
     let lastAckedBarStart: number | null = null;
     let lastBarArrivedAt: number | null = null; // market time
     let subscribedSince: number | null = null; // market time
-    let lastHeardAt: number | null = null; // market time: last frame or pong
+    /** What the current socket session proved it delivered; see BarRouter.fillDue. */
+    const proof: SocketProof = { latestBarMinute: null, pingAnsweredAt: null };
     /** Symbols whose queued records a full buffer pushed out: replayed from REST once Kafka is back. */
     const resync = new Set<string>();
     let started = false;
@@ -222,7 +244,8 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
         if (event.revision > 0) metrics.barRevisions.inc();
         sink.enqueue({ topic: topics.prices, message: priceMessage(event, run), meta: { kind: 'bar', event, receivedAt } });
       },
-      onDuplicate: () => metrics.eventsDropped.inc({ reason: 'duplicate' }),
+      // A repeat on the socket, or REST confirming a recent minute consumers already have.
+      onDuplicate: (_draft, source) => metrics.eventsDropped.inc({ reason: source === 'backfill' ? 'backfill_unchanged' : 'duplicate' }),
       onOutOfOrder: (event) => log.warn({ symbol: event.symbol, tsET: event.tsET }, 'late first bar for an earlier minute published out of order'),
     });
     const backfill = new BackfillRunner({
@@ -260,6 +283,7 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
             metrics.eventsReceived.inc({ type: 'AM' });
             lastBarArrivedAt = clock.now();
             const draft = normalizeAggregate(parsed.event, calendar);
+            if (proof.latestBarMinute === null || draft.startMs > proof.latestBarMinute) proof.latestBarMinute = draft.startMs;
             if (symbols.has(draft.symbol)) router.acceptLive(draft, receivedAt);
             else metrics.eventsDropped.inc({ reason: 'unsubscribed_symbol' });
             break;
@@ -294,14 +318,16 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
       },
       log: log.child({ component: 'feed' }),
       onFrame,
-      onHeard: () => {
-        lastHeardAt = clock.now();
+      now: () => clock.now(),
+      onPong: (sentAt) => {
+        if (proof.pingAnsweredAt === null || sentAt > proof.pingAnsweredAt) proof.pingAnsweredAt = sentAt;
       },
       onStateChange: (state: FeedState, reason) => {
         setFeedState(metrics, state);
         if (state === 'subscribed') {
           subscribedSince = clock.now();
-          lastHeardAt = subscribedSince;
+          proof.latestBarMinute = null;
+          proof.pingAnsweredAt = null;
           log.info({ symbols: config.symbols.length }, 'feed subscribed');
           // Before the first bar of this session is handled: whatever was missed comes first.
           router.watching(subscribedSince);
@@ -361,7 +387,7 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
     cleanups.push(() => session.stop());
     // Empty minutes: checked every market second (bounded to [20 ms, 1 s] of wall time).
     const fillEveryMs = Math.min(1000, Math.max(20, config.simulated ? config.replaySpeedMs / 60 : 1000));
-    const fillTimer = setInterval(() => router.fillDue(clock.now(), config.fillGraceMs, lastHeardAt), fillEveryMs);
+    const fillTimer = setInterval(() => router.fillDue(clock.now(), config.fillGraceMs, proof), fillEveryMs);
     cleanups.push(async () => clearInterval(fillTimer));
     heartbeat();
     started = true;
@@ -403,6 +429,14 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
     await release();
     throw error;
   }
+}
+
+/** Reads an external simulator's clock once and runs a local copy of it (same start, same speed). */
+async function followSimulatorClock(restUrl: string, apiKey: string): Promise<MarketClock> {
+  const response = await fetch(`${restUrl}${SIM_CLOCK_PATH}`, { headers: { authorization: `Bearer ${apiKey}` } });
+  if (!response.ok) throw new Error(`MARKET_CLOCK=simulator: ${restUrl}${SIM_CLOCK_PATH} answered HTTP ${response.status}`);
+  const { marketMs, msPerMinute } = (await response.json()) as { marketMs: number; msPerMinute: number };
+  return createSimClock({ startMarketMs: marketMs, msPerMinute });
 }
 
 /** Resolves when the market clock reaches `marketMs` (checked every 20 ms of wall time), or on abort. */

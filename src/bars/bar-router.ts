@@ -32,6 +32,14 @@ interface SymbolRoute {
   fillCursor: number;
 }
 
+/** What the current socket session has shown it delivered (market times). */
+export interface SocketProof {
+  /** Start of the newest minute any bar arrived for. */
+  latestBarMinute: number | null;
+  /** When the newest answered ping was sent. */
+  pingAnsweredAt: number | null;
+}
+
 /** The minutes a backfill asked REST about. */
 export interface BackfillRange {
   from: number;
@@ -107,8 +115,12 @@ export class BarRouter {
     const held = route.held ?? [];
     route.held = null;
     const liveMinutes = new Set(held.map((h) => h.draft.startMs));
+    const last = this.#o.ledger.lastMinute(symbol);
+    // A REST bar for a minute already behind the symbol's last record may only confirm or
+    // correct a record consumers have; a first record there would break minute order.
+    const usable = backfill.filter((d) => !liveMinutes.has(d.startMs) && (last === null || d.startMs > last || this.#o.ledger.entry(symbol, d.startMs) !== undefined));
     const merged: { draft: PriceEventDraft; source: BarSource; receivedAt: number | null }[] = [
-      ...backfill.filter((d) => !liveMinutes.has(d.startMs)).map((draft) => ({ draft, source: 'backfill' as const, receivedAt: null })),
+      ...usable.map((draft) => ({ draft, source: 'backfill' as const, receivedAt: null })),
       ...held.map(({ draft, receivedAt }) => ({ draft, source: 'live' as const, receivedAt })),
     ];
     // Stable sort: a live correction stays behind the bar it corrects.
@@ -133,16 +145,19 @@ export class BarRouter {
   }
 
   /**
-   * Fills minutes that closed without a bar, once `graceMs` has passed since their end.
-   * Only minutes the feed was demonstrably watching count: the socket was subscribed before
-   * the bar was due (see `watching`) and has been heard from (a frame or a pong) since the
-   * grace ran out (`heardAt`). A minute lost to a dead or stalled socket is left for backfill.
+   * Fills minutes that closed without a bar, once `graceMs` has passed since their end and
+   * the socket has proven it delivered everything of that minute: it sent a bar of a later
+   * minute (the vendor sends minutes in order), or answered a ping sent after the grace ran
+   * out (TCP keeps order). Only minutes the current subscription watched count; a minute
+   * lost to a dead or stalled socket is left to backfill rather than filled.
    */
-  fillDue(nowMs: number, graceMs: number, heardAt: number | null): void {
+  fillDue(nowMs: number, graceMs: number, proof: SocketProof): void {
     const watchedFrom = this.#watchedFrom;
-    if (this.#o.fillMode === 'off' || watchedFrom === null || heardAt === null) return;
-    const settledBy = Math.min(nowMs, heardAt) - graceMs; // a minute ending by then had its chance
-    const through = Math.floor(settledBy / MINUTE_MS) * MINUTE_MS - MINUTE_MS;
+    if (this.#o.fillMode === 'off' || watchedFrom === null) return;
+    const lastByTime = Math.floor((nowMs - graceMs) / MINUTE_MS) * MINUTE_MS - MINUTE_MS;
+    const lastByBars = proof.latestBarMinute === null ? Number.NEGATIVE_INFINITY : proof.latestBarMinute - MINUTE_MS;
+    const lastByPong = proof.pingAnsweredAt === null ? Number.NEGATIVE_INFINITY : Math.floor((proof.pingAnsweredAt - graceMs) / MINUTE_MS) * MINUTE_MS - MINUTE_MS;
+    const through = Math.min(lastByTime, Math.max(lastByBars, lastByPong));
     for (const [symbol, route] of this.#routes) {
       if (route.held !== null) continue;
       const last = this.#o.ledger.lastMinute(symbol);

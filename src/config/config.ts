@@ -37,6 +37,8 @@ export interface GatewayConfig {
   maxBufferedBars: number;
   maxBackfillMinutes: number;
   shutdownTimeoutMs: number;
+  /** `simulator`: market time follows an external simulator's clock. */
+  marketClock: 'wall' | 'simulator';
   replaySpeedMs: number;
   /** null: the simulator starts at the current instant. */
   simStartMs: number | null;

@@ -150,6 +150,7 @@ export function loadConfig(env: Env = process.env): { config: GatewayConfig; sec
     maxBufferedBars: integer('MAX_BUFFERED_BARS', 1),
     maxBackfillMinutes: integer('MAX_BACKFILL_MINUTES', 0, 24 * 60),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 100),
+    marketClock: oneOf<'wall' | 'simulator'>('MARKET_CLOCK', ['wall', 'simulator']),
     replaySpeedMs: integer('REPLAY_SPEED_MS', 10),
     simStartMs,
     simPort: integer('SIM_PORT', 0, 65535),

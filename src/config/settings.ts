@@ -45,6 +45,7 @@ export const SETTINGS = [
   { name: 'MAX_BUFFERED_BARS', default: '100000', description: 'Bars held while Kafka is not writable; beyond it the oldest are dropped and counted.' },
   { name: 'MAX_BACKFILL_MINUTES', default: '120', description: 'Longest gap the gateway backfills from REST.' },
   { name: 'SHUTDOWN_TIMEOUT_MS', default: '10000', description: 'Bound on flushing Kafka at SIGTERM before exiting anyway.' },
+  { name: 'MARKET_CLOCK', default: 'wall', description: 'wall, or simulator: follow the clock of an external simulator (`sentio-gateway sim`) found at POLYGON_REST_URL. The in-process simulator is always followed.' },
   { name: 'REPLAY_SPEED_MS', default: '1000', description: 'Simulator: wall milliseconds per market minute (60000 is real time).' },
   { name: 'SIM_START', default: null, description: 'Simulator: market instant its clock starts at (ISO 8601). Unset: now.' },
   { name: 'SIM_PORT', default: '0', description: 'Simulator: port of `sentio-gateway sim` and of the in-process simulator (0 picks a free one).' },

@@ -24,8 +24,13 @@ export interface PolygonSessionOptions {
   /** Every parsed frame, synchronously, in arrival order. Must not block. */
   onFrame(frame: ParsedFrame, receivedAt: number): void;
   onStateChange?(state: FeedState, reason: DisconnectReason | null): void;
-  /** Anything arrived on the socket (a frame or a pong): it is alive. */
-  onHeard?(): void;
+  /** Market time, stamped on pings so a pong tells when the server was last known to be current. */
+  now?(): number;
+  /**
+   * The server answered a ping sent at `sentAt` (market time). TCP keeps order, so every
+   * frame it sent before answering has been handed to `onFrame` already.
+   */
+  onPong?(sentAt: number): void;
   /** A session ended and the next attempt is scheduled. */
   onReconnect?(reason: DisconnectReason, delayMs: number): void;
 }
@@ -182,16 +187,17 @@ export class PolygonSession {
           end('stall', `nothing heard for ${Math.round(performance.now() - lastHeard)} ms`, true);
           return;
         }
-        if (socket.readyState === WebSocket.OPEN) socket.ping();
+        if (socket.readyState === WebSocket.OPEN) socket.ping(String(this.#o.now?.() ?? Date.now()));
       }, this.#o.pingIntervalMs);
 
       socket.on('open', () => {
         lastHeard = performance.now();
         this.#setState('authenticating', this.#reason);
       });
-      socket.on('pong', () => {
+      socket.on('pong', (data: Buffer) => {
         lastHeard = performance.now();
-        this.#o.onHeard?.();
+        const sentAt = Number(data.toString('utf8'));
+        if (Number.isFinite(sentAt)) this.#o.onPong?.(sentAt);
       });
       socket.on('message', (data: Buffer, isBinary: boolean) => {
         const receivedAt = performance.now();
@@ -208,7 +214,6 @@ export class PolygonSession {
           });
         }
         this.#o.onFrame(frame, receivedAt);
-        this.#o.onHeard?.();
       });
       socket.on('error', (error) => {
         end('error', error.message, true);

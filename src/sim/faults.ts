@@ -9,6 +9,21 @@
  *   vendor (nothing is replayed to a connection that fell behind; REST still has them).
  *   Client messages sent during a stall are handled when it ends.
  * - `sendMalformed(text)`: one raw frame with exactly `text` to every authenticated client.
+ * - `disconnect(message?)`: what Polygon does when another client takes the account's slot:
+ *   every authenticated client gets `[{"ev":"status","status":"disconnect","message":...}]`,
+ *   then its socket is closed (code 1008). A stalled client misses the status (as it misses
+ *   everything) but is closed all the same. Unauthenticated connections are left alone.
+ * - `sendRaw(frames)`: raw frames, in order, to every authenticated client, for fuzzing. A
+ *   string goes out as a text frame exactly as given; a Uint8Array as a binary frame exactly
+ *   as given (so bytes that are not UTF-8 reach the client: a text frame must be valid UTF-8,
+ *   or the client's WebSocket library closes the socket with 1007). Each frame is one
+ *   WebSocket message, never merged with or split by the simulator's own frames, which may go
+ *   out between two `sendRaw` calls but never inside one. The whole batch is ONE fault-log
+ *   entry (`frames`, `bytes`; the frames themselves are not kept), so ten thousand fuzz
+ *   frames cost no memory here. The simulator does not look inside raw frames: they change no
+ *   ledger, no bar state and no statistic but `framesSent` (and `maxBufferedBytes`). Pace
+ *   large batches with `Simulator.bufferedBytes()`: a client more than `slowConsumerBytes`
+ *   behind is cut off (1011) like any other slow reader.
  *
  * Bar faults act on one (symbol, minute):
  * - `repeatBar`: re-send the identical `AM` (latest values sent, corrections included).
@@ -36,12 +51,15 @@ import { simCorrectedBar } from './bars.ts';
 import type { SimClock } from './clock.ts';
 import { ALL_SYMBOLS } from './ledger.ts';
 import type { BarLedger } from './ledger.ts';
+import { DISCONNECT_MESSAGE } from './session.ts';
 import type { SentBarKind } from './stats.ts';
 
 export type FaultKind =
   | 'dropConnections'
   | 'stall'
   | 'sendMalformed'
+  | 'sendRaw'
+  | 'disconnect'
   | 'repeatBar'
   | 'correctBar'
   | 'delayBar'
@@ -69,10 +87,14 @@ export interface FaultLogEntry {
   minuteMs?: number;
   durationWallMs?: number;
   delayMarketMs?: number;
+  /** `sendMalformed`: the frame; `disconnect`: the status message. */
   text?: string;
+  /** `sendRaw`: frames in the batch, and their total size in bytes (UTF-8 for text). */
+  frames?: number;
+  bytes?: number;
   /** For corrections: which one (1, 2, ...). */
   correction?: number;
-  /** Connections affected (dropped, stalled, or that received the frame). */
+  /** Connections affected (dropped, stalled, disconnected, or that received the frame(s)). */
   connIds: number[];
   /** For work that waited for publication: the entry that asked for it. */
   deferredFrom?: number;
@@ -91,6 +113,8 @@ export type PlanStep = PlanAt &
     | { kind: 'dropConnections' }
     | { kind: 'stall'; durationWallMs: number }
     | { kind: 'sendMalformed'; text: string }
+    /** `message` defaults to DISCONNECT_MESSAGE. */
+    | { kind: 'disconnect'; message?: string }
     /** `minuteMs` defaults to `atMinuteMs`. */
     | { kind: 'repeatBar' | 'correctBar' | 'skipMinute'; symbol: string; minuteMs?: number }
     | { kind: 'delayBar'; symbol: string; minuteMs?: number; marketMs: number }
@@ -100,6 +124,10 @@ export interface SimFaults {
   dropConnections(): FaultLogEntry;
   stall(durationWallMs: number): FaultLogEntry;
   sendMalformed(text: string): FaultLogEntry;
+  /** Raw frames to every authenticated client, in order; text frames for strings, binary for bytes. */
+  sendRaw(frames: RawFrame | readonly RawFrame[]): FaultLogEntry;
+  /** Status `disconnect` to every authenticated client, then close (1008); `message` defaults to DISCONNECT_MESSAGE. */
+  disconnect(message?: string): FaultLogEntry;
   repeatBar(symbol: string, minuteMs: number): FaultLogEntry;
   correctBar(symbol: string, minuteMs: number): FaultLogEntry;
   delayBar(symbol: string, minuteMs: number, marketMs: number): FaultLogEntry;
@@ -117,12 +145,16 @@ export interface SimFaults {
   expectedFinalBar(symbol: string, minuteMs: number): AggregateEvent | null;
 }
 
+/** A frame for `sendRaw`: a string is sent as a text frame, bytes as a binary frame. */
+export type RawFrame = string | Uint8Array;
+
 export interface FaultHost {
   readonly clock: SimClock;
   readonly ledger: BarLedger;
   dropConnections(): number[];
   stallConnections(durationWallMs: number): number[];
-  sendRaw(text: string): number[];
+  sendRaw(frames: readonly RawFrame[]): number[];
+  disconnectConnections(message: string): number[];
   sendBar(bar: AggregateEvent, kind: SentBarKind, revision: number): number[];
   /** The agenda must look again (a hold or plan step was added). */
   poke(): void;
@@ -235,7 +267,15 @@ export function createFaults(host: FaultHost): FaultController {
     log(ctx, 'stall', 'applied', { durationWallMs, connIds: host.stallConnections(durationWallMs) });
 
   const malformed = (ctx: Context, text: string): FaultLogEntry =>
-    log(ctx, 'sendMalformed', 'applied', { text, connIds: host.sendRaw(text) });
+    log(ctx, 'sendMalformed', 'applied', { text, connIds: host.sendRaw([text]) });
+
+  const raw = (ctx: Context, frames: readonly RawFrame[]): FaultLogEntry => {
+    const bytes = frames.reduce((n, f) => n + (typeof f === 'string' ? Buffer.byteLength(f, 'utf8') : f.byteLength), 0);
+    return log(ctx, 'sendRaw', 'applied', { frames: frames.length, bytes, connIds: host.sendRaw(frames) });
+  };
+
+  const disconnect = (ctx: Context, message: string): FaultLogEntry =>
+    log(ctx, 'disconnect', 'applied', { text: message, connIds: host.disconnectConnections(message) });
 
   // --- plan --------------------------------------------------------------------------
 
@@ -250,6 +290,9 @@ export function createFaults(host: FaultHost): FaultController {
         return;
       case 'sendMalformed':
         malformed(ctx, step.text);
+        return;
+      case 'disconnect':
+        disconnect(ctx, step.message ?? DISCONNECT_MESSAGE);
         return;
       case 'repeatBar':
         repeat(ctx, step.symbol, step.minuteMs ?? step.atMinuteMs);
@@ -298,7 +341,7 @@ export function createFaults(host: FaultHost): FaultController {
     else publishAt = Math.max(due, ledger.heldUntil(symbol, minuteMs) ?? due);
 
     for (const { step, at } of pending) {
-      if (step.kind === 'dropConnections' || step.kind === 'stall' || step.kind === 'sendMalformed') continue;
+      if (step.kind === 'dropConnections' || step.kind === 'stall' || step.kind === 'sendMalformed' || step.kind === 'disconnect') continue;
       if ((step.minuteMs ?? step.atMinuteMs) !== minuteMs) continue;
       if (step.kind === 'skipMinute' && step.symbol === ALL_SYMBOLS) {
         // Suppresses every symbol, but only before the minute's emission has run.
@@ -324,6 +367,17 @@ export function createFaults(host: FaultHost): FaultController {
       return stall(direct(), durationWallMs);
     },
     sendMalformed: (text) => malformed(direct(), text),
+    sendRaw(frames) {
+      const list: readonly RawFrame[] = typeof frames === 'string' || frames instanceof Uint8Array ? [frames] : frames;
+      for (const f of list) {
+        if (typeof f !== 'string' && !(f instanceof Uint8Array)) throw new TypeError('sendRaw takes strings or Uint8Arrays');
+      }
+      return raw(direct(), list);
+    },
+    disconnect(message = DISCONNECT_MESSAGE) {
+      if (typeof message !== 'string') throw new TypeError('disconnect message must be a string');
+      return disconnect(direct(), message);
+    },
     repeatBar: (symbol, minuteMs) => repeat(direct(), checkSymbol(symbol), checkMinute(minuteMs)),
     correctBar: (symbol, minuteMs) => correct(direct(), checkSymbol(symbol), checkMinute(minuteMs)),
     delayBar(symbol, minuteMs, marketMs) {
@@ -387,6 +441,9 @@ function checkStep(step: PlanStep): void {
       return;
     case 'sendMalformed':
       if (typeof step.text !== 'string') throw new TypeError('sendMalformed needs text');
+      return;
+    case 'disconnect':
+      if (step.message !== undefined && typeof step.message !== 'string') throw new TypeError('disconnect message must be a string');
       return;
     case 'delayBar':
       if (!Number.isFinite(step.marketMs) || step.marketMs < 0) throw new RangeError('delay must be >= 0 market ms');

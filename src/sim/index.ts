@@ -13,12 +13,12 @@ export {
 export type { SimBarOptions } from './bars.ts';
 export { startSimulator, WS_PATH } from './server.ts';
 export type { Simulator, SimulatorOptions, WaitForOptions } from './server.ts';
-export type { FaultKind, FaultLogEntry, FaultOutcome, PlanStep, SimFaults } from './faults.ts';
+export type { FaultKind, FaultLogEntry, FaultOutcome, PlanStep, RawFrame, SimFaults } from './faults.ts';
 export { ALL_SYMBOLS } from './ledger.ts';
 export type { BarState } from './ledger.ts';
 export { barKey } from './stats.ts';
 export type { AuthAttempt, AuthResult, SentBar, SentBarKind, SimEventPayloads, SimEvents, SimStats } from './stats.ts';
-export { CLOSE_POLICY, CLOSE_SLOW_CONSUMER, MAX_CONNECTIONS_MESSAGE } from './session.ts';
+export { CLOSE_POLICY, CLOSE_SLOW_CONSUMER, DISCONNECT_MESSAGE, MAX_CONNECTIONS_MESSAGE } from './session.ts';
 export { marketStatusNow, marketStatusUpcoming, simSessionAt } from './market-status.ts';
 export type { SimSession } from './market-status.ts';
 export { silentLogger, toSimLogger } from './log.ts';

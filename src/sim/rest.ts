@@ -8,6 +8,8 @@
  *   epoch ms or `YYYY-MM-DD` (a UTC day; `to` covers the whole day). As Polygon does, an
  *   answer without bars has no `results` field, and a truncated one has a `next_url`.
  * - `GET /v1/marketstatus/now`, `GET /v1/marketstatus/upcoming`.
+ * - `GET /v1/sim/clock` (the simulator's own, not Polygon's): `{ marketMs, msPerMinute }`, so a
+ *   gateway in another process can follow the simulated market clock (MARKET_CLOCK=simulator).
  *
  * The key is read from the `apiKey` query parameter or `Authorization: Bearer`; a missing or
  * wrong key gets 401 with Polygon's error text. The key is never echoed or logged.
@@ -24,6 +26,7 @@ import type { SimLogger } from './log.ts';
 import { marketStatusNow, marketStatusUpcoming } from './market-status.ts';
 
 const DAY_MS = 86_400_000;
+export const SIM_CLOCK_PATH = '/v1/sim/clock';
 const DEFAULT_LIMIT = 5_000;
 const MAX_LIMIT = 50_000;
 /** Upper bound on minutes examined per request, so an absurd range cannot hang the server. */
@@ -69,6 +72,10 @@ export function createRestHandler(host: RestHost): RestHandler {
     const path = url.pathname.replace(/\/+$/, '');
     if (path === '/v1/marketstatus/now') {
       reply(200, marketStatusNow(host.clock.now()));
+      return;
+    }
+    if (path === SIM_CLOCK_PATH) {
+      reply(200, { marketMs: host.clock.now(), msPerMinute: host.clock.msPerMinute });
       return;
     }
     if (path === '/v1/marketstatus/upcoming') {

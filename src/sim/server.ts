@@ -90,6 +90,11 @@ export interface Simulator {
   dueAt(minuteMs: number): number;
   /** Latest minute whose bars have been sent. */
   lastEmittedMinute(): number;
+  /**
+   * Bytes waiting to be sent on the most backed-up open connection (0 when none): lets a test
+   * that floods a client with `faults.sendRaw` pace itself well below `slowConsumerBytes`.
+   */
+  bufferedBytes(): number;
   /** Union of the channels of all authenticated connections, sorted. */
   subscriptions(): string[];
   /** Resolves with the first `event` payload that satisfies `predicate`. */
@@ -168,9 +173,19 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       for (const s of open) s.stall(durationWallMs);
       return open.map((s) => s.id);
     },
-    sendRaw(text) {
+    sendRaw(frames) {
       const ids: number[] = [];
-      for (const s of sessions.values()) if (s.authenticated && s.sendRaw(text)) ids.push(s.id);
+      for (const s of sessions.values()) {
+        if (!s.authenticated) continue;
+        let all = true;
+        for (const frame of frames) all = s.sendRaw(frame) && all;
+        if (all) ids.push(s.id);
+      }
+      return ids;
+    },
+    disconnectConnections(message) {
+      const ids: number[] = [];
+      for (const s of [...sessions.values()]) if (s.authenticated && s.disconnect(message)) ids.push(s.id);
       return ids;
     },
     sendBar: (bar, kind, revision) => market.sendBar(bar, kind, revision),
@@ -302,6 +317,11 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     firstMinuteMs,
     dueAt: (minuteMs) => ledger.dueAt(minuteMs),
     lastEmittedMinute: () => ledger.lastEmittedMinute(),
+    bufferedBytes() {
+      let most = 0;
+      for (const s of sessions.values()) if (s.open) most = Math.max(most, s.bufferedAmount);
+      return most;
+    },
     subscriptions() {
       const all = new Set<string>();
       for (const s of sessions.values()) if (s.authenticated) for (const c of s.channels) all.add(c);

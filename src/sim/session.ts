@@ -11,7 +11,10 @@
  * - subscribe/unsubscribe before auth -> status `error` "not authorized" (socket stays open);
  *   text that is not a JSON action -> status `error` "invalid message" (socket stays open).
  *
- * Refusals close with code 1008 (policy violation). Pings are answered here, not by `ws`
+ * - `disconnect(message)` (a fault): status `disconnect`, as Polygon sends when another client
+ *   takes the account's slot, then the socket is closed.
+ *
+ * Refusals and disconnects close with code 1008 (policy violation). Pings are answered here, not by `ws`
  * (the server runs with autoPong off), so that a stalled connection stops answering them.
  *
  * A stalled connection stays open but sends nothing: frames due meanwhile are lost for it
@@ -35,6 +38,9 @@ export const CLOSE_SLOW_CONSUMER = 1011;
 export const MAX_CONNECTIONS_MESSAGE =
   'Maximum number of websocket connections exceeded. You have reached the connection limit for your account. ' +
   'Please contact support at https://polygon.io/contact to increase your limit.';
+
+/** The simulator's wording of the `disconnect` status (Polygon's own text is not documented). */
+export const DISCONNECT_MESSAGE = 'Another client connected with the same API key; this connection is closed.';
 
 /** Wall ms a slow consumer gets to complete the close before its socket is destroyed. */
 const SLOW_CLOSE_GRACE_MS = 2_000;
@@ -98,9 +104,25 @@ export class Session {
     return this.write(JSON.stringify(events), events);
   }
 
-  /** Send text exactly as given (a malformed frame, for fault injection). */
-  sendRaw(text: string): boolean {
-    return this.write(text, null);
+  /**
+   * Send a frame exactly as given, for fault injection: a string as a text frame, bytes as a
+   * binary frame. False when it was not sent (stalled or closing).
+   */
+  sendRaw(data: string | Uint8Array): boolean {
+    return this.write(data, null);
+  }
+
+  /** Bytes queued in this connection's socket, not yet handed to the kernel. */
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  /** Status `disconnect` (lost if stalled), then close with 1008; false if already closing. */
+  disconnect(message: string): boolean {
+    if (!this.open) return false;
+    this.host.log.info({ connId: this.id }, 'sim: disconnect');
+    this.refuse('disconnect', message, 'disconnect');
+    return true;
   }
 
   /** Stop sending and answering for `durationWallMs`, keeping the socket open. */
@@ -126,17 +148,29 @@ export class Session {
 
   // -------------------------------------------------------------------------------------
 
-  private write(text: string, events: readonly object[] | null): boolean {
+  private write(data: string | Uint8Array, events: readonly object[] | null): boolean {
     if (!this.open || this.ws.readyState !== this.ws.OPEN) return false;
     if (this.stalled) {
       this.host.stats.framesLostToStall += 1;
       return false;
     }
-    this.ws.send(text);
-    this.host.stats.framesSent += 1;
-    this.host.stats.eventsSent += events?.length ?? 0;
-    this.host.events.emit('frame', { connId: this.id, text, events });
-    if (this.ws.bufferedAmount > this.host.slowConsumerBytes) this.cutSlowConsumer();
+    const binary = typeof data !== 'string';
+    // `ws` sends a string as a text frame and bytes as a binary frame.
+    this.ws.send(data, { binary });
+    const { stats, events: emitter } = this.host;
+    stats.framesSent += 1;
+    stats.eventsSent += events?.length ?? 0;
+    if (emitter.listenerCount('frame') > 0) {
+      emitter.emit(
+        'frame',
+        binary
+          ? { connId: this.id, text: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'), events, binary: true }
+          : { connId: this.id, text: data, events },
+      );
+    }
+    const buffered = this.ws.bufferedAmount;
+    if (buffered > stats.maxBufferedBytes) stats.maxBufferedBytes = buffered;
+    if (buffered > this.host.slowConsumerBytes) this.cutSlowConsumer();
     return true;
   }
 

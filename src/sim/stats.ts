@@ -55,6 +55,8 @@ export interface SimStats {
   badClientMessages: number;
   /** Connections cut off because they read too slowly. */
   slowConsumersCut: number;
+  /** Most bytes seen waiting in one connection's socket right after a frame was queued. */
+  maxBufferedBytes: number;
 }
 
 export const SENT_BARS_LIMIT = 100_000;
@@ -79,6 +81,7 @@ export function createStats(): SimStats {
     pongsSent: 0,
     badClientMessages: 0,
     slowConsumersCut: 0,
+    maxBufferedBytes: 0,
   };
 }
 
@@ -99,8 +102,12 @@ export interface SimEventPayloads {
   auth: AuthAttempt;
   subscribed: { connId: number; channels: string[] };
   unsubscribed: { connId: number; channels: string[] };
-  /** A frame went out; `events` is null for raw (malformed) frames. */
-  frame: { connId: number; text: string; events: readonly object[] | null };
+  /**
+   * A frame went out; `events` is null for raw (malformed) frames. A binary frame (`sendRaw`
+   * with bytes) has `binary: true` and `text` is its bytes decoded as UTF-8 (invalid sequences
+   * become U+FFFD), for display only.
+   */
+  frame: { connId: number; text: string; events: readonly object[] | null; binary?: true };
   bar: SentBar;
   /** Every connection has been offered the `AM` bars of `minuteMs` (at close + bar delay). */
   minute: { minuteMs: number; marketMs: number };
