@@ -11,6 +11,7 @@ import { DEFAULT_SYMBOLS } from '../../src/contracts/polygon-wire.ts';
 import { MINUTE_MS, minuteStart } from '../../src/contracts/time-format.ts';
 import {
   CLOSE_POLICY,
+  DISCONNECT_MESSAGE,
   runSimulator,
   simCorrectedBar,
   simMinuteBar,
@@ -402,6 +403,84 @@ describe('simulator: faults', () => {
     await c.until(() => c.frames.find((f) => f.text === '[{"ev":"AM","sym":'), 'malformed frame');
     const next = upcoming(s);
     await c.until(() => c.bars().find((b) => b.s === next), 'bar after the malformed frame');
+  });
+
+  it('sendRaw sends text and binary frames exactly as given, in order, as one fault-log entry', async () => {
+    const s = await sim();
+    const c = await ready(s, ['AM.TQQQ']);
+    const received: { data: Buffer; isBinary: boolean }[] = [];
+    c.ws.on('message', (data: Buffer, isBinary: boolean) => received.push({ data: Buffer.from(data), isBinary }));
+    const seen: { text: string; binary: boolean }[] = [];
+    const onFrame = (e: { text: string; events: readonly object[] | null; binary?: true }): void => {
+      if (e.events === null) seen.push({ text: e.text, binary: e.binary === true });
+    };
+    s.events.on('frame', onFrame);
+    const framesBefore = s.stats.framesSent;
+    const notUtf8 = new Uint8Array([0xff, 0x00, 0x80, 0x5b]);
+    const frames = ['not json', notUtf8, '[{"ev":"AM","sym":"TQQQ"}]', '', '["\u00e9"]'];
+    const entry = s.faults.sendRaw(frames);
+    s.events.off('frame', onFrame);
+    assert.equal(entry.kind, 'sendRaw');
+    assert.equal(entry.outcome, 'applied');
+    assert.deepEqual(entry.connIds, [1]);
+    assert.equal(entry.frames, 5);
+    assert.equal(entry.bytes, 8 + 4 + 26 + 0 + 6, 'UTF-8 bytes');
+    assert.equal(entry.text, undefined, 'the frames are not kept in the fault log');
+    assert.equal(s.stats.framesSent, framesBefore + 5);
+    assert.deepEqual(seen.map((f) => f.binary), [false, true, false, false, false]);
+
+    await c.until(() => received.length >= 5 || undefined, 'the raw frames');
+    assert.deepEqual(received.slice(0, 5).map((r) => r.isBinary), [false, true, false, false, false]);
+    assert.deepEqual(received[1]!.data, Buffer.from(notUtf8), 'binary bytes arrive untouched');
+    assert.deepEqual(received.filter((r) => !r.isBinary).slice(0, 4).map((r) => r.data.toString('utf8')), ['not json', '[{"ev":"AM","sym":"TQQQ"}]', '', '["\u00e9"]']);
+    // A single frame works too, and the connection carries on.
+    assert.equal(s.faults.sendRaw('x').frames, 1);
+    assert.ok(s.bufferedBytes() >= 0);
+    assert.ok(s.stats.maxBufferedBytes >= 0);
+    const next = upcoming(s);
+    await c.until(() => c.bars().find((b) => b.s === next), 'bar after the raw frames');
+    assert.equal(s.stats.slowConsumersCut, 0);
+    assert.throws(() => s.faults.sendRaw([42 as unknown as string]), TypeError);
+  });
+
+  it('disconnect sends status disconnect to authenticated clients, closes them with 1008 and frees the slot', async () => {
+    const s = await sim();
+    const c = await ready(s, ['AM.TQQQ']);
+    const waiting = await connect(s); // connected, not authenticated: left alone
+    const closed = s.waitFor('close', (e) => e.connId === 1);
+    const entry = s.faults.disconnect();
+    assert.equal(entry.kind, 'disconnect');
+    assert.equal(entry.outcome, 'applied');
+    assert.deepEqual(entry.connIds, [1]);
+    assert.equal(entry.text, DISCONNECT_MESSAGE);
+    assert.equal((await c.closed()).code, CLOSE_POLICY);
+    assert.equal((await closed).code, CLOSE_POLICY);
+    assert.equal(c.frames.at(-1)?.text, JSON.stringify([{ ev: 'status', status: 'disconnect', message: DISCONNECT_MESSAGE }]));
+    assert.equal(waiting.ws.readyState, WebSocket.OPEN);
+    // The slot is free: the waiting client authenticates (no max_connections).
+    waiting.send({ action: 'auth', params: KEY });
+    await waiting.until(() => waiting.status('auth_success'), 'auth_success after the disconnect');
+    assert.equal(s.faults.disconnect('').connIds.length, 1, 'an empty message is sent as given');
+    assert.equal((await waiting.closed()).code, CLOSE_POLICY);
+    assert.deepEqual(waiting.status('disconnect'), { ev: 'status', status: 'disconnect', message: '' });
+  });
+
+  it('disconnect runs from a plan at a minute close, with the message given', async () => {
+    const s = await sim();
+    const c = await ready(s, ['AM.TQQQ']);
+    const at = upcoming(s, 2);
+    assert.deepEqual(s.faults.plan([{ atMinuteMs: at, kind: 'disconnect', message: 'slot taken' }]), [at + MINUTE_MS]);
+    assert.throws(() => s.faults.plan([{ atMinuteMs: at, kind: 'disconnect', message: 7 as unknown as string }]), TypeError);
+    assert.equal((await c.closed()).code, CLOSE_POLICY);
+    assert.deepEqual(c.status('disconnect'), { ev: 'status', status: 'disconnect', message: 'slot taken' });
+    const entry = s.faults.faultLog.find((e) => e.kind === 'disconnect');
+    assert.deepEqual(
+      { planned: entry?.planned, marketMs: entry?.marketMs, connIds: entry?.connIds, text: entry?.text },
+      { planned: true, marketMs: at + MINUTE_MS, connIds: [1], text: 'slot taken' },
+    );
+    // The bars of `at` were due 2 market seconds after the disconnect: never sent to this client.
+    assert.ok(!c.bars().some((b) => b.s >= at), 'nothing after the disconnect');
+    assert.equal(s.faults.expectedFinalBar('TQQQ', at + MINUTE_MS) !== null, true);
   });
 
   it('repeatBar re-sends the identical bar; correctBar sends changed values that REST then returns', async () => {

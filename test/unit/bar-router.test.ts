@@ -1,0 +1,157 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BarRouter } from '../../src/bars/bar-router.ts';
+import { createCalendar } from '../../src/bars/calendar.ts';
+import { BarLedger } from '../../src/bars/ledger.ts';
+import type { PriceEventDraft } from '../../src/bars/normalize.ts';
+import type { FillMode } from '../../src/config/config.ts';
+import type { PriceEvent } from '../../src/contracts/price-event.ts';
+import { formatTsET, MINUTE_MS } from '../../src/contracts/time-format.ts';
+
+const calendar = createCalendar();
+/** 10:00 New York on a regular Tuesday (EDT). */
+const T0 = Date.parse('2026-03-10T14:00:00Z');
+const m = (i: number) => T0 + i * MINUTE_MS;
+
+function bar(symbol: string, i: number, close = 100 + i): PriceEventDraft {
+  const startMs = m(i);
+  return { symbol, tsET: formatTsET(startMs), open: close, high: close + 1, low: close - 1, close, volume: 10 + i, vwap: close, startMs, endMs: startMs + MINUTE_MS, barId: calendar.barIdOf(startMs) };
+}
+
+function setup(fillMode: FillMode = 'regular') {
+  const published: PriceEvent[] = [];
+  const duplicates: string[] = [];
+  const ledger = new BarLedger();
+  const router = new BarRouter({
+    symbols: ['A', 'B'],
+    ledger,
+    calendar,
+    fillMode,
+    publish: (e) => published.push(e),
+    onDuplicate: (d, source) => duplicates.push(`${d.symbol}@${(d.startMs - T0) / MINUTE_MS}:${source}`),
+  });
+  const summary = () => published.map((e) => `${e.symbol}${(e.startMs - T0) / MINUTE_MS}:${e.source}:${e.revision}`);
+  return { router, ledger, published, duplicates, summary };
+}
+
+test('live bars pass through the ledger: new, repeated, corrected', () => {
+  const { router, summary, duplicates } = setup();
+  router.watching(m(0));
+  router.acceptLive(bar('A', 0), 1);
+  router.acceptLive(bar('A', 0), 2);
+  router.acceptLive(bar('A', 0, 99), 3);
+  router.acceptLive(bar('A', 1), 4);
+  assert.deepEqual(summary(), ['A0:live:0', 'A0:live:1', 'A1:live:0']);
+  assert.deepEqual(duplicates, ['A@0:live']);
+});
+
+test('a later live bar fills the watched minutes before it that had none', () => {
+  const { router, summary, published } = setup();
+  router.watching(m(0));
+  router.acceptLive(bar('A', 0), 1);
+  router.acceptLive(bar('A', 3), 2);
+  assert.deepEqual(summary(), ['A0:live:0', 'A1:filled:0', 'A2:filled:0', 'A3:live:0']);
+  const fill = published[1]!;
+  assert.deepEqual([fill.open, fill.high, fill.low, fill.close, fill.volume, fill.vwap], [100, 100, 100, 100, 0, null]);
+});
+
+test('minutes before the subscription are not filled from the socket: they are backfill territory', () => {
+  const { router, summary } = setup();
+  router.watching(m(0));
+  router.acceptLive(bar('A', 0), 1);
+  router.watching(null); // disconnected
+  router.watching(m(5) + 30_000); // resubscribed at 10:05:30: watched from 10:05
+  router.acceptLive(bar('A', 6), 2);
+  assert.deepEqual(summary(), ['A0:live:0', 'A5:filled:0', 'A6:live:0']);
+});
+
+test('backfill: REST bars go ahead of held live bars, in minute order; live wins a shared minute', () => {
+  const { router, summary } = setup();
+  router.watching(m(0));
+  router.acceptLive(bar('A', 0), 1);
+  router.hold(['A']);
+  router.acceptLive(bar('A', 4), 2);
+  router.acceptLive(bar('A', 3), 3);
+  assert.equal(router.isHolding('A'), true);
+  assert.deepEqual(summary(), ['A0:live:0']);
+  router.release('A', [bar('A', 1), bar('A', 2), bar('A', 3)], { from: m(1), through: m(3), settledThrough: m(3) });
+  assert.deepEqual(summary(), ['A0:live:0', 'A1:backfill:0', 'A2:backfill:0', 'A3:live:0', 'A4:live:0']);
+  assert.equal(router.isHolding('A'), false);
+});
+
+test('backfill: minutes REST settled without a bar are filled; unsettled ones are not', () => {
+  const { router, summary } = setup();
+  router.watching(m(10));
+  router.acceptLive(bar('A', 0), 1);
+  router.hold(['A']);
+  router.release('A', [bar('A', 2)], { from: m(1), through: m(6), settledThrough: m(4) });
+  assert.deepEqual(summary(), ['A0:live:0', 'A1:filled:0', 'A2:backfill:0', 'A3:filled:0', 'A4:filled:0']);
+});
+
+test('a failed backfill leaves the hole: held bars go out, nothing is invented before the watched minutes', () => {
+  const { router, summary } = setup();
+  router.watching(m(0));
+  router.acceptLive(bar('A', 0), 1);
+  router.watching(m(5) + 1);
+  router.hold(['A']);
+  router.acceptLive(bar('A', 7), 2);
+  router.release('A', [], null);
+  assert.deepEqual(summary(), ['A0:live:0', 'A5:filled:0', 'A6:filled:0', 'A7:live:0']);
+});
+
+test('REST re-reading recent minutes confirms or corrects them, and adds no first record behind the last one', () => {
+  const { router, summary, duplicates, ledger } = setup();
+  router.watching(m(0));
+  router.acceptLive(bar('A', 0), 1);
+  router.acceptLive(bar('A', 2), 2); // fills 1
+  router.acceptLive(bar('A', 3), 3);
+  ledger.forget('A', m(1), 0); // a hole behind the last record
+  router.hold(['A']);
+  router.release('A', [bar('A', 0), bar('A', 1), bar('A', 2, 55)], { from: m(0), through: m(3), settledThrough: m(3) });
+  assert.deepEqual(summary(), ['A0:live:0', 'A1:filled:0', 'A2:live:0', 'A3:live:0', 'A2:backfill:1']);
+  assert.deepEqual(duplicates, ['A@0:backfill']);
+});
+
+test('fillDue needs the grace and proof that the socket delivered the minute', () => {
+  const { router, summary } = setup();
+  router.watching(m(0));
+  router.acceptLive(bar('A', 0), 1);
+  router.acceptLive(bar('B', 0), 1);
+  const grace = 20_000;
+  // Grace passed for minute 1 (ends 10:02:00), but nothing proves its bars were all delivered.
+  router.fillDue(m(2) + 25_000, grace, { latestBarMinute: m(1), pingAnsweredAt: null });
+  assert.deepEqual(summary(), ['A0:live:0', 'B0:live:0']);
+  // A bar of minute 2 arrived: minute 1 is complete; A had no bar there.
+  router.acceptLive(bar('B', 1), 2);
+  router.fillDue(m(2) + 25_000, grace, { latestBarMinute: m(2), pingAnsweredAt: null });
+  assert.deepEqual(summary(), ['A0:live:0', 'B0:live:0', 'B1:live:0', 'A1:filled:0']);
+  // A pong for a ping sent after minute 2's grace proves minute 2 too.
+  router.fillDue(m(3) + 25_000, grace, { latestBarMinute: m(2), pingAnsweredAt: m(3) + 21_000 });
+  assert.deepEqual(summary().slice(4), ['A2:filled:0', 'B2:filled:0']);
+  // But never before the grace has passed, whatever the proof.
+  router.fillDue(m(4) + 5_000, grace, { latestBarMinute: m(9), pingAnsweredAt: m(9) });
+  assert.equal(summary().length, 6);
+});
+
+test('fill modes: regular fills only the regular session, all also pre/post-market, off nothing', () => {
+  const preOpen = Date.parse('2026-03-10T13:25:00Z'); // 09:25 New York
+  const run = (mode: FillMode) => {
+    const { router, published } = setup(mode);
+    router.watching(preOpen);
+    const at = (i: number) => ({ ...bar('A', 0), startMs: preOpen + i * MINUTE_MS, endMs: preOpen + (i + 1) * MINUTE_MS, tsET: formatTsET(preOpen + i * MINUTE_MS), barId: calendar.barIdOf(preOpen + i * MINUTE_MS) });
+    router.acceptLive(at(0), 1);
+    router.acceptLive(at(8), 2); // 09:33
+    return published.filter((e) => e.source === 'filled').map((e) => e.tsET.slice(11, 16));
+  };
+  assert.deepEqual(run('regular'), ['13:30', '13:31', '13:32']);
+  assert.deepEqual(run('all'), ['13:26', '13:27', '13:28', '13:29', '13:30', '13:31', '13:32']);
+  assert.deepEqual(run('off'), []);
+});
+
+test('nothing is filled before the first price is known', () => {
+  const { router, summary } = setup();
+  router.watching(m(0));
+  router.fillDue(m(5), 0, { latestBarMinute: m(5), pingAnsweredAt: m(5) });
+  router.acceptLive(bar('A', 5), 1);
+  assert.deepEqual(summary(), ['A5:live:0']);
+});
