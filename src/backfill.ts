@@ -22,6 +22,8 @@ export interface BackfillRunnerOptions {
   now(): number;
   /** Resolves once market time reaches `marketMs` (or the runner is stopped). */
   sleepUntil(marketMs: number, signal: AbortSignal): Promise<void>;
+  /** Resolves once the Kafka buffer has room for `bars` more records (so a replay cannot overflow it). */
+  waitForRoom(bars: number, signal: AbortSignal): Promise<void>;
   /** How long after its end a minute's bar is surely in REST (FILL_GRACE_MS). */
   graceMs: number;
   maxBackfillMinutes: number;
@@ -136,6 +138,7 @@ export class BackfillRunner {
         for (const a of await this.#o.client.fetch(symbol, missing, through)) bars.set(a.t, a);
       }
       const drafts = [...bars.values()].map((a) => draftFromRest(symbol, a, this.#o.calendar));
+      await this.#o.waitForRoom(drafts.length, this.#abort.signal);
       const range = { from, through, settledThrough: Math.min(through, this.#settledThrough(fetchedAt)) };
       this.#o.router.release(symbol, drafts, range);
       this.#o.onBackfilled?.(symbol, drafts.length, range);

@@ -193,6 +193,8 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
             if (lastAckedBarStart === null || event.startMs > lastAckedBarStart) lastAckedBarStart = event.startMs;
           }
           if (lastAckedBarStart !== null) metrics.lastBarTimestamp.set(lastAckedBarStart / 1000);
+          // An overflow without an outage (a burst): replay once the buffer has drained.
+          if (resync.size > 0 && sink.buffered <= config.maxBufferedBars / 2) replayOverflowed();
         },
         onOverflow: (records) => {
           const dropped = records.filter((r) => r.meta.kind === 'bar');
@@ -218,16 +220,18 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
           if (!writable) return;
           // After an outage, say so at once rather than at the next tick, and recover what overflowed.
           if (started) setImmediate(() => heartbeat());
-          if (resync.size > 0) {
-            backfill.request([...resync], 'kafka_recovered');
-            resync.clear();
-          }
+          if (resync.size > 0) replayOverflowed();
         },
         onBufferChange: (buffered) => metrics.bufferedBars.set(buffered),
       },
     });
     sink.markConnected();
     cleanups.push(async () => sink.stop());
+    const replayOverflowed = (): void => {
+      const symbolsToReplay = [...resync];
+      resync.clear();
+      backfill.request(symbolsToReplay, 'buffer_overflow');
+    };
     const logOverflow = throttle(1000, (dropped: number, withdrawn: number) => log.error({ dropped, withdrawn, max: config.maxBufferedBars }, 'bar buffer full: oldest bars dropped; their symbols will be replayed from REST'));
     const logKafkaError = throttle(1000, (message: string, attempt: number) => log.warn({ attempt, error: message }, 'Kafka send failed; retrying'));
     const logReject = throttle(1000, (reason: string, detail: string) => log.warn({ reason, detail }, 'malformed vendor event dropped'));
@@ -262,6 +266,9 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
       }),
       now: () => clock.now(),
       sleepUntil: (marketMs, signal) => sleepUntilMarket(clock, marketMs, signal),
+      waitForRoom: async (bars, signal) => {
+        while (sink.buffered + bars > config.maxBufferedBars && !signal.aborted) await new Promise((resolve) => setTimeout(resolve, 20));
+      },
       graceMs: config.fillGraceMs,
       maxBackfillMinutes: config.maxBackfillMinutes,
       concurrency: 2,

@@ -159,6 +159,10 @@ export function loadConfig(env: Env = process.env): { config: GatewayConfig; sec
   if (config.reconnectMaxMs < config.reconnectMinMs) {
     fail('RECONNECT_MAX_MS', `must be at least RECONNECT_MIN_MS (${config.reconnectMinMs})`);
   }
+  if (config.maxBufferedBars < config.maxBackfillMinutes + 15) {
+    // One symbol's backfill must fit in the buffer, or replaying an overflow would overflow again.
+    fail('MAX_BUFFERED_BARS', `must hold one symbol's backfill: MAX_BACKFILL_MINUTES + 15 = ${config.maxBackfillMinutes + 15}, got ${config.maxBufferedBars}`);
+  }
   if (config.stallTimeoutMs <= config.pingIntervalMs) {
     fail('STALL_TIMEOUT_MS', `must be longer than PING_INTERVAL_MS (${config.pingIntervalMs}) or every ping would look like a stall`);
   }

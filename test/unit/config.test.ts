@@ -58,3 +58,8 @@ test('ws:// is accepted for the simulator', () => {
   const { config } = loadConfig({ POLYGON_WS_URL: 'ws://127.0.0.1:1234/stocks' });
   assert.equal(config.polygonWsUrl, 'ws://127.0.0.1:1234/stocks');
 });
+
+test("the bar buffer must hold one symbol's backfill", () => {
+  assert.throws(() => loadConfig({ MAX_BACKFILL_MINUTES: '45', MAX_BUFFERED_BARS: '59' }), /MAX_BUFFERED_BARS: must hold one symbol's backfill: MAX_BACKFILL_MINUTES \+ 15 = 60, got 59/);
+  assert.equal(loadConfig({ MAX_BACKFILL_MINUTES: '45', MAX_BUFFERED_BARS: '60' }).config.maxBufferedBars, 60);
+});

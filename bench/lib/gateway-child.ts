@@ -1,0 +1,109 @@
+/**
+ * The gateway under test, as its own process (`node src/main.ts run`), configured through
+ * the environment exactly as an operator would. Gives its /metrics, its CPU time and RSS
+ * (from /proc), and stops it with SIGTERM the way a supervisor does.
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseMetrics, type MetricsSnapshot } from './prom.ts';
+import { readProcStat, type ProcSample } from './proc.ts';
+
+export const GATEWAY_MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Settings the child must not inherit from the shell running the benchmark. */
+const INHERITED_SETTINGS = /^(POLYGON_|KAFKA_|TOPIC_|RUN_ID|STRATEGY|ENV$|HTTP_|HEARTBEAT_|FILL_|REPLAY_|SIM_|LOG_LEVEL|EMBEDDED_|MAX_|MARKET_CLOCK|SYMBOLS|PROVISION_|FEED_|PING_|STALL_|RECONNECT_|AUTH_RETRY|SHUTDOWN_|NODE_OPTIONS)/;
+
+export interface GatewayChildOptions {
+  /** Settings (environment) of the gateway. */
+  env: Record<string, string>;
+  /** Extra node flags, e.g. --cpu-prof. */
+  nodeArgs?: string[];
+  /** Bound on start-up (until "gateway started" is logged). */
+  startTimeoutMs?: number;
+}
+
+export interface GatewayChild {
+  readonly pid: number;
+  readonly httpUrl: string;
+  /** Log lines (JSON objects; non-JSON kept as { raw }). */
+  readonly lines: Record<string, unknown>[];
+  readonly stderr: string[];
+  /** /metrics, parsed. */
+  metrics(): Promise<MetricsSnapshot>;
+  /** CPU seconds and RSS from /proc (null once the process is gone). */
+  proc(): ProcSample | null;
+  /** SIGTERM, then wait for the exit (SIGKILL after `timeoutMs`). */
+  stop(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  /** Warnings and errors the gateway logged. */
+  problems(): Record<string, unknown>[];
+}
+
+export async function startGatewayChild(options: GatewayChildOptions): Promise<GatewayChild> {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !INHERITED_SETTINGS.test(k))) as Record<string, string>;
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), GATEWAY_MAIN, 'run'], {
+    cwd: REPO_ROOT,
+    env: { ...base, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  const stderr: string[] = [];
+  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  let exitedYet = false;
+  void exited.then(() => (exitedYet = true));
+  let onStarted: ((url: string) => void) | null = null;
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    let line: Record<string, unknown>;
+    try {
+      line = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      line = { raw: text };
+    }
+    lines.push(line);
+    if (line['msg'] === 'gateway started' && typeof line['http'] === 'string') onStarted?.(line['http']);
+  });
+  createInterface({ input: child.stderr! }).on('line', (text) => stderr.push(text));
+
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
+  const httpUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start within ${timeoutMs} ms; stderr: ${stderr.slice(-5).join(' | ')}; last lines: ${JSON.stringify(lines.slice(-3))}`)), timeoutMs);
+    onStarted = (url) => {
+      clearTimeout(timer);
+      resolve(url.replace('0.0.0.0', '127.0.0.1'));
+    };
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited during start-up (code ${code}, signal ${signal}); stderr: ${stderr.slice(-10).join(' | ')}; last lines: ${JSON.stringify(lines.slice(-3))}`));
+    });
+  });
+  const pid = child.pid!;
+
+  return {
+    pid,
+    httpUrl,
+    lines,
+    stderr,
+    async metrics() {
+      const response = await fetch(`${httpUrl}/metrics`);
+      if (!response.ok) throw new Error(`gateway /metrics answered HTTP ${response.status}`);
+      return parseMetrics(await response.text());
+    },
+    proc() {
+      return exitedYet ? null : readProcStat(pid);
+    },
+    async stop(stopTimeoutMs = 20_000) {
+      const began = performance.now();
+      if (!exitedYet) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);
+      const result = await exited;
+      clearTimeout(timer);
+      return { ...result, ms: performance.now() - began };
+    },
+    problems() {
+      return lines.filter((l) => l['level'] === 'warn' || l['level'] === 'error' || l['level'] === 'fatal');
+    },
+  };
+}
