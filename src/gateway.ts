@@ -43,6 +43,8 @@ export interface GatewayOptions {
   /** Overrides the market clock (tests share a simulator's clock). */
   clock?: MarketClock;
   calendar?: Calendar;
+  /** Source of reconnect jitter (tests pass a fixed one to observe the backoff bound). */
+  random?: () => number;
 }
 
 type RecordMeta =
@@ -324,6 +326,7 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
         maxConnectionsRetryMs: config.maxConnectionsRetryMs,
       },
       log: log.child({ component: 'feed' }),
+      random: options.random,
       onFrame,
       now: () => clock.now(),
       onPong: (sentAt) => {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { topicNames } from '../../src/contracts/topics.ts';
 import { createSimClock, startSimulator, type Simulator } from '../../src/sim/index.ts';
@@ -9,7 +10,7 @@ import { eventually, startTestGateway, uniquePrefix, type TestGateway } from '..
 
 const kafka = useKafka();
 
-async function setup(t: import('node:test').TestContext, extraEnv: Record<string, string> = {}): Promise<{ sim: Simulator; gw: TestGateway; key: string; prices: string }> {
+async function setup(t: import('node:test').TestContext, extraEnv: Record<string, string> = {}, random?: () => number): Promise<{ sim: Simulator; gw: TestGateway; key: string; prices: string }> {
   const key = `feed-${randomUUID()}`;
   const clock = createSimClock({ startMarketMs: Date.parse('2026-03-10T15:00:00Z'), msPerMinute: 200 });
   const sim = await startSimulator({ apiKey: key, clock });
@@ -18,7 +19,7 @@ async function setup(t: import('node:test').TestContext, extraEnv: Record<string
   const subscribed = sim.waitFor('subscribed');
   const gw = await startTestGateway(
     { POLYGON_API_KEY: key, POLYGON_WS_URL: sim.wsUrl, POLYGON_REST_URL: sim.restUrl, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers, TOPIC_PREFIX: prefix, RECONNECT_MIN_MS: '50', RECONNECT_MAX_MS: '200', ...extraEnv },
-    { clock },
+    { clock, random },
   );
   t.after(() => gw.stop());
   await subscribed;
@@ -41,14 +42,29 @@ test('a dropped socket is reconnected and resubscribed, and bars keep flowing', 
   assert.equal(await metric(gw, /sentio_gateway_reconnects_total\{reason="closed"\} (\d+)/), 1);
 });
 
-test('a silent stall is detected by ping/pong and the socket replaced', async (t) => {
-  const { sim, gw } = await setup(t, { PING_INTERVAL_MS: '100', STALL_TIMEOUT_MS: '600' });
+test('a silent stall is detected by ping/pong, readiness names it, and the reconnect waits within its bound', async (t) => {
+  const minMs = 800;
+  // Jitter pinned to its top so the first retry waits exactly the cap: RECONNECT_MIN_MS.
+  const { sim, gw } = await setup(t, { PING_INTERVAL_MS: '100', STALL_TIMEOUT_MS: '600', RECONNECT_MIN_MS: String(minMs), RECONNECT_MAX_MS: '5000' }, () => 1);
   const firstConn = sim.stats.authAttempts[0]!.connId;
   const resubscribed = sim.waitFor('subscribed', (s) => s.connId !== firstConn, { timeoutMs: 15_000 });
+  const stalledAt = performance.now();
   sim.faults.stall(5_000);
+  const body = await eventually('readiness names the stall', async () => {
+    const r = await fetch(`${gw.gateway.httpUrl}/readyz`);
+    const b = (await r.json()) as { failing?: { part: string; reason: string }[] };
+    return r.status === 503 && b.failing?.some((f) => f.reason === 'stall') ? b : undefined;
+  }, 10_000, 10);
+  const detectedAt = performance.now();
+  assert.deepEqual(body.failing, [{ part: 'feed', reason: 'stall' }]);
+  assert.ok(detectedAt - stalledAt >= 600 - 150, `not declared dead before STALL_TIMEOUT_MS (${(detectedAt - stalledAt).toFixed(0)} ms)`);
   await resubscribed;
+  const reconnectedAfter = performance.now() - detectedAt;
+  assert.ok(reconnectedAfter >= minMs - 100, `waited ${reconnectedAfter.toFixed(0)} ms before reconnecting (cap ${minMs} ms)`);
+  assert.ok(reconnectedAfter < minMs + 2_000, 'and not much longer');
   assert.equal(await metric(gw, /sentio_gateway_reconnects_total\{reason="stall"\} (\d+)/), 1);
-  assert.ok(gw.logs.some((l) => l.includes('"reason":"stall"')));
+  const line = gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.reason === 'stall' && typeof l.delayMs === 'number');
+  assert.equal(line?.delayMs, minMs);
 });
 
 test('max_connections: the gateway backs off for MAX_CONNECTIONS_RETRY_MS and says why', async (t) => {

@@ -270,9 +270,11 @@ export function createFuzzer(opts: FuzzOptions): { next(): FuzzFrame; readonly v
   };
 
   const randomText = (n: number, alphabet: string): string => {
-    let out = '';
-    for (let i = 0; i < n; i++) out += alphabet[Math.floor(rnd() * alphabet.length)];
-    return out;
+    const chars: string[] = [];
+    for (let i = 0; i < Math.min(n, 4096); i++) chars.push(alphabet[Math.floor(rnd() * alphabet.length)]!);
+    const block = chars.join('');
+    // Long junk repeats a random block: as hostile to the parser, and cheap to make.
+    return n <= block.length ? block : block.repeat(Math.floor(n / block.length)) + block.slice(0, n % block.length);
   };
 
   const nested = (depth: number, open: string, close: string, core: string): string => open.repeat(depth) + core + close.repeat(depth);

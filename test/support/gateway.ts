@@ -20,7 +20,7 @@ export function uniquePrefix(name: string): string {
  * Starts a gateway in this process with settings given as environment variables (the
  * same loader as production), logging into memory so tests can inspect every line.
  */
-export async function startTestGateway(env: Record<string, string>, options: { clock?: MarketClock } = {}): Promise<TestGateway> {
+export async function startTestGateway(env: Record<string, string>, options: { clock?: MarketClock; random?: () => number } = {}): Promise<TestGateway> {
   const { config, secrets } = loadConfig({
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: '0',
@@ -38,7 +38,7 @@ export async function startTestGateway(env: Record<string, string>, options: { c
   });
   // The production logger, redaction included: tests prove nothing leaks through it.
   const log = createLogger({ level: config.logLevel, secrets: secrets.polygonApiKey ? [secrets.polygonApiKey] : [], destination: stream });
-  const gateway = await startGateway(config, secrets, { log, clock: options.clock });
+  const gateway = await startGateway(config, secrets, { log, clock: options.clock, random: options.random });
   let stopped = false;
   return {
     gateway,
