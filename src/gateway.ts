@@ -281,6 +281,16 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
     cleanups.push(async () => backfill.stop());
 
     const onFrame = (frame: ParsedFrame, receivedAt: number): void => {
+      try {
+        handleFrame(frame, receivedAt);
+      } catch (error) {
+        // Whatever slipped past the parser costs that frame, never the process or the session.
+        metrics.eventsDropped.inc({ reason: 'internal_error' });
+        logInternal((error as Error).message);
+      }
+    };
+    const logInternal = throttle(1000, (message: string) => log.error({ error: message }, 'frame handling failed; frame dropped'));
+    const handleFrame = (frame: ParsedFrame, receivedAt: number): void => {
       metrics.framesReceived.inc();
       for (const reject of frame.rejects) {
         metrics.eventsDropped.inc({ reason: reject.reason });
@@ -411,8 +421,13 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
       log.info('shutting down: closing the feed, flushing Kafka');
       clearInterval(heartbeatTimer);
       clearInterval(fillTimer);
-      backfill.stop();
       await session.stop();
+      // A backfill under way holds live bars that were received: finish it within the bound,
+      // so they reach Kafka in order. Past the bound they are dropped, not published out of
+      // order; the next gateway backfills them from REST.
+      const backfilled = await Promise.race([backfill.settled().then(() => true), delay(Math.max(0, deadline - performance.now())).then(() => false)]);
+      backfill.stop();
+      if (!backfilled) log.error('shutdown bound reached during a backfill: held bars left to the next start');
       // Every bar first, then the `stopped` heartbeat: when a consumer sees it, nothing else is coming.
       let flushed = await sink.flush(Math.max(0, deadline - performance.now()));
       heartbeat('stopped');
@@ -447,6 +462,10 @@ async function followSimulatorClock(restUrl: string, apiKey: string): Promise<Ma
   if (!response.ok) throw new Error(`MARKET_CLOCK=simulator: ${restUrl}${SIM_CLOCK_PATH} answered HTTP ${response.status}`);
   const { marketMs, msPerMinute } = (await response.json()) as { marketMs: number; msPerMinute: number };
   return createSimClock({ startMarketMs: marketMs, msPerMinute });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** Resolves when the market clock reaches `marketMs` (checked every 20 ms of wall time), or on abort. */

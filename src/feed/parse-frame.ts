@@ -72,6 +72,9 @@ const UNKNOWN_EV_CHARS = 64;
 export const TICKER_RE = /^[A-Z0-9.\-]{1,12}$/i;
 
 const REQUIRED_NUMBERS = ['o', 'h', 'l', 'c', 'v', 's', 'e'] as const;
+const EARLIEST_BAR_MS = Date.UTC(1990, 0, 1);
+const LATEST_BAR_MS = Date.UTC(2200, 0, 1);
+const MAX_BAR_SPAN_MS = 24 * 60 * 60 * 1000;
 const OPTIONAL_NUMBERS: readonly OptionalAggregateField[] = ['vw', 'av', 'op', 'a', 'z'];
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -244,8 +247,10 @@ function judgeAggregate(el: Record<string, unknown>, ev: 'AM' | 'A', i: number):
     event.otc = otc;
   }
 
-  if (s < 0) return reject('bad_range', `${where}: start ${s} is negative`);
+  // Bars outside 1990-2200 cannot be market data and some cannot even be dated (year > 9999).
+  if (s < EARLIEST_BAR_MS || s > LATEST_BAR_MS) return reject('bad_range', `${where}: start ${s} is not a plausible market time`);
   if (e <= s) return reject('bad_range', `${where}: end ${e} is not after start ${s}`);
+  if (e - s > MAX_BAR_SPAN_MS) return reject('bad_range', `${where}: bar spans ${e - s} ms, more than a day`);
   if (v < 0) return reject('bad_range', `${where}: volume ${v} is negative`);
   if (!(o > 0 && h > 0 && l > 0 && c > 0)) {
     return reject('bad_range', `${where}: prices must be positive (o ${o}, h ${h}, l ${l}, c ${c})`);

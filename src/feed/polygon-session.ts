@@ -45,12 +45,13 @@ export class FeedDisconnect extends Error {
   }
 }
 
-const STATUS_REASONS: Record<string, DisconnectReason> = {
-  auth_failed: 'auth_failed',
-  auth_timeout: 'auth_timeout',
-  max_connections: 'max_connections',
-  disconnect: 'disconnect',
-};
+/** Status values that end the session, and the reason they are recorded under. A Map, not an object: `constructor` is a status too. */
+const STATUS_REASONS = new Map<string, DisconnectReason>([
+  ['auth_failed', 'auth_failed'],
+  ['auth_timeout', 'auth_timeout'],
+  ['max_connections', 'max_connections'],
+  ['disconnect', 'disconnect'],
+]);
 
 /**
  * One WebSocket session to Polygon's stocks cluster, kept alive forever: connect, wait for
@@ -239,13 +240,20 @@ export class PolygonSession {
     onSubscribed: () => void,
   ): void {
     const message = status.message ?? '';
+    const handshaking = this.#state === 'connecting' || this.#state === 'authenticating';
     switch (status.status) {
       case 'connected':
-        this.#send(socket, { action: 'auth', params: this.#o.apiKey });
+        // Only the first one opens the handshake; a stray one later must not re-authenticate.
+        if (handshaking) this.#send(socket, { action: 'auth', params: this.#o.apiKey });
+        else this.#o.log.warn({ status: status.status, state: this.#state }, 'unexpected handshake status ignored');
         return;
       case 'auth_success':
-        this.#setState('subscribing', this.#reason);
-        this.#send(socket, { action: 'subscribe', params: this.#o.channels.join(',') });
+        if (handshaking) {
+          this.#setState('subscribing', this.#reason);
+          this.#send(socket, { action: 'subscribe', params: this.#o.channels.join(',') });
+        } else {
+          this.#o.log.warn({ status: status.status, state: this.#state }, 'unexpected handshake status ignored');
+        }
         return;
       case 'success': {
         const match = /^subscribed to:\s*(.+)$/i.exec(message);
@@ -257,7 +265,7 @@ export class PolygonSession {
         return;
       }
       default: {
-        const reason = STATUS_REASONS[status.status];
+        const reason = STATUS_REASONS.get(status.status);
         if (reason !== undefined) {
           end(reason, message || status.status);
         } else {
