@@ -95,3 +95,21 @@ test('max_connections: the gateway backs off for MAX_CONNECTIONS_RETRY_MS and sa
   await sim.waitFor('subscribed', (s) => s.connId !== gatewayConn, { timeoutMs: 10_000 });
   assert.equal((await fetch(`${gw.gateway.httpUrl}/readyz`)).status, 200);
 });
+
+test('disconnect (another client took the slot): the gateway waits MAX_CONNECTIONS_RETRY_MS, says why, then returns', async (t) => {
+  const retryMs = 700;
+  const { sim, gw } = await setup(t, { MAX_CONNECTIONS_RETRY_MS: String(retryMs) });
+  const gatewayConn = sim.stats.authAttempts[0]!.connId;
+  const back = sim.waitFor('subscribed', (s) => s.connId !== gatewayConn, { timeoutMs: 10_000 });
+  const kickedAt = performance.now();
+  sim.faults.disconnect();
+  const body = await eventually('readiness names disconnect', async () => {
+    const r = await fetch(`${gw.gateway.httpUrl}/readyz`);
+    const b = (await r.json()) as { failing?: { part: string; reason: string }[] };
+    return r.status === 503 && b.failing?.length ? b : undefined;
+  }, 5_000, 10);
+  assert.deepEqual(body.failing, [{ part: 'feed', reason: 'disconnect' }]);
+  assert.equal(await metric(gw, /sentio_gateway_reconnects_total\{reason="disconnect"\} (\d+)/), 1);
+  await back;
+  assert.ok(performance.now() - kickedAt >= retryMs - 50, `came back after ${(performance.now() - kickedAt).toFixed(0)} ms (bound ${retryMs} ms)`);
+});
