@@ -32,6 +32,9 @@ import { startSimulator, createSimClock, type Simulator } from './sim/index.ts';
 import { SIM_CLOCK_PATH } from './sim/rest.ts';
 import { GATEWAY_VERSION } from './version.ts';
 
+/** How far ahead of our clock a bar may start (clock skew between us and the vendor). */
+const FUTURE_BAR_TOLERANCE_MS = 2 * 60_000;
+
 /** Market time: the wall clock live, the simulator's clock in MOCK mode. */
 export interface MarketClock {
   now(): number;
@@ -301,10 +304,20 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
           case 'minute': {
             metrics.eventsReceived.inc({ type: 'AM' });
             lastBarArrivedAt = clock.now();
+            if (!symbols.has(parsed.event.sym.toUpperCase())) {
+              metrics.eventsDropped.inc({ reason: 'unsubscribed_symbol' });
+              break;
+            }
             const draft = normalizeAggregate(parsed.event, calendar);
+            // A bar cannot start in the future; one that claims to would also fake the proof
+            // that earlier minutes are complete (and so fill them early).
+            if (draft.startMs > clock.now() + FUTURE_BAR_TOLERANCE_MS) {
+              metrics.eventsDropped.inc({ reason: 'future_bar' });
+              logReject('future_bar', `${draft.symbol} ${draft.tsET}`);
+              break;
+            }
             if (proof.latestBarMinute === null || draft.startMs > proof.latestBarMinute) proof.latestBarMinute = draft.startMs;
-            if (symbols.has(draft.symbol)) router.acceptLive(draft, receivedAt);
-            else metrics.eventsDropped.inc({ reason: 'unsubscribed_symbol' });
+            router.acceptLive(draft, receivedAt);
             break;
           }
           case 'second':

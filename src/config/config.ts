@@ -2,6 +2,27 @@ import type { FeedEnv } from '../contracts/price-event.ts';
 
 export type FillMode = 'regular' | 'off' | 'all';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+export type KafkaSaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+/** TLS to the brokers (KAFKA_SSL=true). Certificates are public; the client key is in secrets. */
+export interface KafkaTlsConfig {
+  /** PEM of the CA(s) to trust, read from caFile at start; null: Node's built-in public CAs. */
+  ca: string | null;
+  caFile: string | null;
+  /** PEM client certificate for mutual TLS, read from certFile at start; null: none. */
+  cert: string | null;
+  certFile: string | null;
+  /** Where the client key came from (its PEM is `GatewaySecrets.kafkaTlsKey`). */
+  keyFile: string | null;
+  /** false: do not verify the broker's certificate or host name (tests only). */
+  rejectUnauthorized: boolean;
+}
+
+/** SASL authentication to the brokers; the password is in secrets. */
+export interface KafkaSaslConfig {
+  mechanism: KafkaSaslMechanism;
+  username: string;
+}
 
 /** The validated configuration. The API key lives in `secrets`, never beside the rest. */
 export interface GatewayConfig {
@@ -11,6 +32,10 @@ export interface GatewayConfig {
   /** null: start the embedded broker. */
   kafkaBootstrapServers: string[] | null;
   kafkaClientId: string;
+  /** null: plaintext connections. */
+  kafkaTls: KafkaTlsConfig | null;
+  /** null: no SASL. */
+  kafkaSasl: KafkaSaslConfig | null;
   embeddedKafkaPort: number;
   topicPrefix: string;
   provisionTopics: boolean;
@@ -49,4 +74,8 @@ export interface GatewayConfig {
 export interface GatewaySecrets {
   /** null in simulator mode (the gateway then uses the simulator's own key). */
   polygonApiKey: string | null;
+  /** Set exactly when `GatewayConfig.kafkaSasl` is. */
+  kafkaSaslPassword: string | null;
+  /** PEM private key of the mutual-TLS client certificate; set exactly when `kafkaTls.cert` is. */
+  kafkaTlsKey: string | null;
 }

@@ -3,6 +3,7 @@ import pRetry from 'p-retry';
 import WebSocket from 'ws';
 import type { ClientAction, StatusEvent } from '../contracts/polygon-wire.ts';
 import type { Logger } from '../ops/logger.ts';
+import { throttle } from '../ops/throttle.ts';
 import { reconnectDelayMs, type BackoffPolicy, type DisconnectReason } from './backoff.ts';
 import { parseFrame, type ParsedFrame } from './parse-frame.ts';
 
@@ -269,11 +270,14 @@ export class PolygonSession {
         if (reason !== undefined) {
           end(reason, message || status.status);
         } else {
-          this.#o.log.info({ status: status.status, message }, 'feed status');
+          this.#logStatus(status.status, message);
         }
       }
     }
   }
+
+  /** Other statuses are worth a line, but a flood of them is not worth a flood of lines. */
+  #logStatus = throttle(1000, (status: string, message: string) => this.#o.log.info({ status: status.slice(0, 64), message: message.slice(0, 200) }, 'feed status'));
 
   #send(socket: WebSocket, action: ClientAction): void {
     socket.send(JSON.stringify(action));

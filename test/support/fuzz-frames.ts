@@ -464,14 +464,12 @@ export function createFuzzer(opts: FuzzOptions): { next(): FuzzFrame; readonly v
     }
     if (turn === 3) {
       const bars: string[] = [];
-      let size = 2;
       const unit = hiddenBars(opts.hiddenMinutes.count);
-      while (size <= max) {
-        const bar = unit[bars.length % unit.length]!;
-        bars.push(bar);
-        size += bar.length + 1;
-      }
-      return { kind: 'oversized_many_bars', data: `[${bars.join(',')}]`, expect: one('oversized'), valid: [] };
+      // '[' + bars joined by ',' + ']', all ASCII: grow past the limit.
+      for (let size = 1; size <= max; size += unit[bars.length % unit.length]!.length + 1) bars.push(unit[bars.length % unit.length]!);
+      const text = `[${bars.join(',')}]`;
+      if (text.length <= max) throw new Error('fuzz generator: many-bars frame is not oversized');
+      return { kind: 'oversized_many_bars', data: text, expect: one('oversized'), valid: [] };
     }
     // Exactly at the limit, which is allowed: bad elements and a valid bar, parsed as usual.
     const frame = elementsFrame(int(5, 30), true);
