@@ -12,6 +12,7 @@
  * barId 391 (211 at a 13:00 close) and belongs to the regular session.
  */
 
+import { newYorkWall } from '../contracts/new-york-time.ts';
 import type { MarketSession } from '../contracts/heartbeat.ts';
 import { MINUTE_MS, minuteStart } from '../contracts/time-format.ts';
 import { NYSE_EARLY_CLOSES, NYSE_HOLIDAYS } from './holidays.ts';
@@ -68,17 +69,6 @@ const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const HHMM_RE = /^(\d{2}):(\d{2})$/;
 const CACHE_LIMIT_DAYS = 5_000;
 
-const nyFormat = new Intl.DateTimeFormat('en-US', {
-  timeZone: 'America/New_York',
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
-
 interface WallParts {
   y: number;
   mo: number;
@@ -89,19 +79,8 @@ interface WallParts {
 }
 
 function wallParts(ms: number): WallParts {
-  const p: WallParts = { y: 0, mo: 0, d: 0, h: 0, mi: 0, s: 0 };
-  for (const part of nyFormat.formatToParts(ms)) {
-    switch (part.type) {
-      case 'year': p.y = Number(part.value); break;
-      case 'month': p.mo = Number(part.value); break;
-      case 'day': p.d = Number(part.value); break;
-      case 'hour': p.h = Number(part.value) % 24; break;
-      case 'minute': p.mi = Number(part.value); break;
-      case 'second': p.s = Number(part.value); break;
-      default: break;
-    }
-  }
-  return p;
+  const w = newYorkWall(ms);
+  return { y: w.year, mo: w.month, d: w.day, h: w.hour, mi: w.minute, s: w.second };
 }
 
 /** New York offset from UTC at an instant, in ms (e.g. -4 h in summer). */

@@ -17,6 +17,7 @@
  * client's error (which holds the request URL) is not kept as `cause`.
  */
 
+import { newYorkWall, wallDate } from '../contracts/new-york-time.ts';
 import { restClient } from '@polygon.io/client-js';
 import type { CalendarOverrides } from '../bars/calendar.ts';
 
@@ -62,26 +63,13 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const FALLBACK_HOLIDAY_NAME = 'Market holiday';
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-const nyClock = new Intl.DateTimeFormat('en-US', {
-  timeZone: 'America/New_York',
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
-
 /** New York date and `HH:MM` of an instant, and whether it falls on a whole minute. */
 function nyWall(ms: number): { date: string; hhmm: string; wholeMinute: boolean } {
-  const p: Record<string, string> = {};
-  for (const part of nyClock.formatToParts(ms)) p[part.type] = part.value;
-  const hour = String(Number(p['hour']) % 24).padStart(2, '0');
+  const w = newYorkWall(ms);
   return {
-    date: `${p['year']}-${p['month']}-${p['day']}`,
-    hhmm: `${hour}:${p['minute']}`,
-    wholeMinute: p['second'] === '00' && ms % 1000 === 0,
+    date: wallDate(w),
+    hhmm: `${String(w.hour).padStart(2, '0')}:${String(w.minute).padStart(2, '0')}`,
+    wholeMinute: w.second === 0 && ms % 1000 === 0,
   };
 }
 

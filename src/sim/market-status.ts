@@ -10,6 +10,8 @@
  * after-hours until 20:00 (17:00 on early-close days); weekends and holidays closed.
  */
 
+import { newYorkOffsetMs, newYorkWall, wallDate } from '../contracts/new-york-time.ts';
+
 interface Holiday {
   date: string;
   name: string;
@@ -57,17 +59,6 @@ const HOLIDAYS: readonly Holiday[] = [
   { date: '2027-12-24', name: 'Christmas' },
 ];
 
-const NY = new Intl.DateTimeFormat('en-US', {
-  timeZone: 'America/New_York',
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  weekday: 'short',
-});
 
 interface NyTime {
   date: string;
@@ -80,22 +71,14 @@ interface NyTime {
 }
 
 function nyTime(ms: number): NyTime {
-  const parts: Record<string, string> = {};
-  for (const p of NY.formatToParts(new Date(ms))) parts[p.type] = p.value;
-  const y = Number(parts['year']);
-  const mo = Number(parts['month']);
-  const d = Number(parts['day']);
-  const h = Number(parts['hour']);
-  const mi = Number(parts['minute']);
-  const s = Number(parts['second']);
-  const asUtc = Date.UTC(y, mo - 1, d, h, mi, s);
-  const offsetMin = Math.round((asUtc - Math.floor(ms / 1000) * 1000) / 60_000);
+  const w = newYorkWall(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
   return {
-    date: `${parts['year']}-${parts['month']}-${parts['day']}`,
-    weekday: parts['weekday'] ?? '',
-    minuteOfDay: h * 60 + mi,
-    offsetMin,
-    hms: `${parts['hour']}:${parts['minute']}:${parts['second']}`,
+    date: wallDate(w),
+    weekday: w.weekday,
+    minuteOfDay: w.hour * 60 + w.minute,
+    offsetMin: Math.round(newYorkOffsetMs(ms) / 60_000),
+    hms: `${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}`,
   };
 }
 
