@@ -16,7 +16,7 @@ import { createMinuteAggregatesClient } from './feed/rest-aggregates.ts';
 import { readPriceTail } from './kafka/resume.ts';
 import type { ParsedFrame } from './feed/parse-frame.ts';
 import { PolygonSession, type FeedState } from './feed/polygon-session.ts';
-import { createKafkaClient } from './kafka/kafka-client.ts';
+import { createKafkaClient, kafkaSecurity } from './kafka/kafka-client.ts';
 import { buildHeartbeat } from './kafka/heartbeat.ts';
 import { heartbeatMessage, priceMessage, type RunIdentity } from './kafka/price-record.ts';
 import { provisionTopics } from './kafka/provision-topics.ts';
@@ -87,7 +87,7 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
   // In simulator mode the gateway authenticates with a key only the in-process simulator knows.
   const simKey = config.simulated ? `sim-${config.runId}` : null;
   const apiKey = secrets.polygonApiKey ?? simKey!;
-  const log = options.log ?? createLogger({ level: config.logLevel, secrets: [apiKey] });
+  const log = options.log ?? createLogger({ level: config.logLevel, secrets: [apiKey, secrets.kafkaSaslPassword ?? '', secrets.kafkaTlsKey ?? ''] });
   const metrics = createMetrics({ symbols: config.symbols, version: GATEWAY_VERSION });
 
   try {
@@ -135,7 +135,7 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
       bootstrap = [embedded.bootstrapServers];
       log.info({ bootstrap: embedded.bootstrapServers, version: embedded.version }, 'embedded Kafka broker ready');
     }
-    const kafka = createKafkaClient({ brokers: bootstrap, clientId: config.kafkaClientId, log });
+    const kafka = createKafkaClient({ brokers: bootstrap, clientId: config.kafkaClientId, log, security: kafkaSecurity(config, secrets) });
     if (config.provisionTopics) {
       const outcomes = await provisionTopics(kafka, gatewayTopicSpecs({ prefix: config.topicPrefix, tradesRetentionDays: config.tradesRetentionDays }), {
         partitions: config.topicPartitions,

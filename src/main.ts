@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-import { ConfigError, loadConfig } from './config/load-config.ts';
+import { ConfigError, loadConfig, secretValues } from './config/load-config.ts';
 import { EmbeddedKafkaUnavailableError } from './dev/kafka-artifacts.ts';
-import { createLogger } from './ops/logger.ts';
+import { describeKafkaSecurityError, kafkaSecurity } from './kafka/kafka-client.ts';
+import { createLogger, redact } from './ops/logger.ts';
 import { runCommand } from './cli/run.ts';
 import { topicsCommand } from './cli/topics.ts';
 import { tailCommand } from './cli/tail.ts';
@@ -35,13 +36,14 @@ async function main(argv: string[]): Promise<number> {
     throw error;
   }
   const { config, secrets } = loaded;
-  const log = createLogger({ level: config.logLevel, secrets: secrets.polygonApiKey ? [secrets.polygonApiKey] : [] });
+  const log = createLogger({ level: config.logLevel, secrets: secretValues(secrets) });
+  const security = kafkaSecurity(config, secrets);
   try {
     switch (command) {
       case 'run':
         return await runCommand(config, secrets);
       case 'topics':
-        return await topicsCommand(config, log);
+        return await topicsCommand(config, log, security);
       case 'tail':
         return await tailCommand({
           brokers: config.kafkaBootstrapServers ?? [`127.0.0.1:${config.embeddedKafkaPort || 9092}`],
@@ -49,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
           clientId: `${config.kafkaClientId}-tail`,
           backlog: 200,
           log,
+          security,
         });
       case 'sim':
         return await runSimulator({
@@ -62,6 +65,12 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof EmbeddedKafkaUnavailableError) {
       process.stderr.write(`sentio-gateway: ${error.message}\n`);
+      return 2;
+    }
+    // Kafka refused our SASL credentials, or TLS failed: a setting to fix, said in one line.
+    const kafkaSecurityProblem = describeKafkaSecurityError(error, config);
+    if (kafkaSecurityProblem !== null) {
+      process.stderr.write(`sentio-gateway: ${redact(kafkaSecurityProblem, secretValues(secrets))}\n`);
       return 2;
     }
     log.fatal({ err: error }, 'gateway failed');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PriceEvent } from '../contracts/price-event.ts';
 import { topicNames } from '../contracts/topics.ts';
-import { createKafkaClient } from '../kafka/kafka-client.ts';
+import { createKafkaClient, type KafkaSecurity } from '../kafka/kafka-client.ts';
 import type { Logger } from '../ops/logger.ts';
 
 
@@ -12,6 +12,8 @@ export interface TailSettings {
   /** Records to show from before now, per partition. */
   backlog: number;
   log: Logger;
+  /** TLS and SASL, as for the gateway; default plaintext. */
+  security?: KafkaSecurity;
   out?: NodeJS.WriteStream;
 }
 
@@ -37,7 +39,7 @@ export function renderTable(rows: string[][]): string {
 export async function tailCommand(settings: TailSettings): Promise<number> {
   const out = settings.out ?? process.stdout;
   const topic = topicNames(settings.topicPrefix).prices;
-  const kafka = createKafkaClient({ brokers: settings.brokers, clientId: settings.clientId, log: settings.log });
+  const kafka = createKafkaClient({ brokers: settings.brokers, clientId: settings.clientId, log: settings.log, security: settings.security });
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topic);

@@ -1,16 +1,16 @@
 import type { GatewayConfig } from '../config/config.ts';
-import { createKafkaClient } from '../kafka/kafka-client.ts';
+import { createKafkaClient, type KafkaSecurity } from '../kafka/kafka-client.ts';
 import { provisionTopics } from '../kafka/provision-topics.ts';
 import { sentioTopicSpecs } from '../kafka/topic-specs.ts';
 import type { Logger } from '../ops/logger.ts';
 
 /** `sentio-gateway topics`: creates every sentio topic that is missing; safe to run again. */
-export async function topicsCommand(config: GatewayConfig, log: Logger): Promise<number> {
+export async function topicsCommand(config: GatewayConfig, log: Logger, security?: KafkaSecurity): Promise<number> {
   if (config.kafkaBootstrapServers === null) {
     log.error('KAFKA_BOOTSTRAP_SERVERS: must be set for `topics` (it provisions an existing cluster)');
     return 2;
   }
-  const kafka = createKafkaClient({ brokers: config.kafkaBootstrapServers, clientId: `${config.kafkaClientId}-topics`, log });
+  const kafka = createKafkaClient({ brokers: config.kafkaBootstrapServers, clientId: `${config.kafkaClientId}-topics`, log, security });
   const specs = sentioTopicSpecs({ prefix: config.topicPrefix, tradesRetentionDays: config.tradesRetentionDays });
   const outcomes = await provisionTopics(kafka, specs, { partitions: config.topicPartitions, replicationFactor: config.topicReplicationFactor });
   for (const outcome of outcomes) {

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createPrivateKey, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { FillMode, GatewayConfig, GatewaySecrets, LogLevel } from './config.ts';
+import type { FillMode, GatewayConfig, GatewaySecrets, KafkaSaslConfig, KafkaSaslMechanism, KafkaTlsConfig, LogLevel } from './config.ts';
 import { SETTINGS, type SettingName } from './settings.ts';
 
 /** Thrown when settings are invalid: one line per problem, each naming its setting. */
@@ -96,6 +96,8 @@ export function loadConfig(env: Env = process.env): { config: GatewayConfig; sec
     }
   }
 
+  const security = loadKafkaSecurity(env, raw, fail, kafkaBootstrapServers !== null);
+
   const topicPrefix = raw('TOPIC_PREFIX') ?? '';
   if (!/^[A-Za-z0-9._\-]*$/.test(topicPrefix)) fail('TOPIC_PREFIX', `may hold only letters, digits, '.', '_' and '-', got "${topicPrefix}"`);
 
@@ -125,6 +127,8 @@ export function loadConfig(env: Env = process.env): { config: GatewayConfig; sec
     symbols: uniqueSymbols,
     kafkaBootstrapServers,
     kafkaClientId: raw('KAFKA_CLIENT_ID') ?? 'sentio-gateway',
+    kafkaTls: security.tls,
+    kafkaSasl: security.sasl,
     embeddedKafkaPort: integer('EMBEDDED_KAFKA_PORT', 0, 65535),
     topicPrefix,
     provisionTopics: provision === 'true',
@@ -170,7 +174,144 @@ export function loadConfig(env: Env = process.env): { config: GatewayConfig; sec
     fail('POLYGON_API_KEY', 'looks like a placeholder (it contains whitespace or is shorter than 8 characters)');
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { config, secrets: { polygonApiKey } };
+  return { config, secrets: { polygonApiKey, kafkaSaslPassword: security.saslPassword, kafkaTlsKey: security.tlsKey } };
+}
+
+/** Every secret value loaded, for the logger's redaction list. */
+export function secretValues(secrets: GatewaySecrets): string[] {
+  return [secrets.polygonApiKey, secrets.kafkaSaslPassword, secrets.kafkaTlsKey].filter((s): s is string => s !== null && s !== '');
+}
+
+const SASL_MECHANISMS: readonly KafkaSaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
+
+interface KafkaSecurity {
+  tls: KafkaTlsConfig | null;
+  sasl: KafkaSaslConfig | null;
+  saslPassword: string | null;
+  tlsKey: string | null;
+}
+
+/**
+ * KAFKA_SSL* and KAFKA_SASL*: TLS material is read and checked here, at start, so a wrong
+ * path, a key that does not belong to its certificate or an expired certificate is one
+ * line naming its setting rather than a handshake failure later. No line echoes a password
+ * or key.
+ */
+function loadKafkaSecurity(
+  env: Env,
+  raw: (name: SettingName) => string | undefined,
+  fail: (name: SettingName, why: string) => void,
+  bootstrapSet: boolean,
+): KafkaSecurity {
+  const given = (name: SettingName): boolean => env[name] !== undefined && env[name].trim() !== '';
+  const bool = (name: SettingName): boolean => {
+    const text = (raw(name) ?? '').toLowerCase();
+    if (text === 'true' || text === 'false') return text === 'true';
+    fail(name, `must be true or false, got "${raw(name)}"`);
+    return false;
+  };
+  const readFile = (name: SettingName, path: string): string | null => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      fail(name, `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      return null;
+    }
+  };
+  const certificates = (name: SettingName, path: string, text: string): X509Certificate[] | null => {
+    const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    if (blocks.length === 0) {
+      fail(name, `${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+      return null;
+    }
+    try {
+      return blocks.map((block) => new X509Certificate(block));
+    } catch (error) {
+      fail(name, `${path} holds a certificate that does not parse (${(error as Error).message})`);
+      return null;
+    }
+  };
+
+  // --- TLS -------------------------------------------------------------------------------
+  const sslText = (raw('KAFKA_SSL') ?? '').toLowerCase();
+  const ssl = bool('KAFKA_SSL');
+  const rejectText = (raw('KAFKA_SSL_REJECT_UNAUTHORIZED') ?? '').toLowerCase();
+  const rejectUnauthorized = bool('KAFKA_SSL_REJECT_UNAUTHORIZED');
+  const caFile = raw('KAFKA_SSL_CA_FILE') ?? null;
+  const certFile = raw('KAFKA_SSL_CERT_FILE') ?? null;
+  const keyFile = raw('KAFKA_SSL_KEY_FILE') ?? null;
+  let tls: KafkaTlsConfig | null = null;
+  let tlsKey: string | null = null;
+  if (sslText === 'false') {
+    // A TLS setting without TLS would be silently ignored: say so instead. (A bad KAFKA_SSL
+    // is reported above; the other TLS settings are not judged against it.)
+    for (const name of ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE', 'KAFKA_SSL_REJECT_UNAUTHORIZED'] as const) {
+      const alreadyBad = name === 'KAFKA_SSL_REJECT_UNAUTHORIZED' && rejectText !== 'true' && rejectText !== 'false';
+      if (given(name) && !alreadyBad) fail(name, 'is set but KAFKA_SSL is not true; set KAFKA_SSL=true to use TLS');
+    }
+  } else if (ssl) {
+    if (!bootstrapSet) fail('KAFKA_SSL', 'applies to KAFKA_BOOTSTRAP_SERVERS, which is unset (the embedded broker speaks plaintext)');
+    let ca: string | null = null;
+    if (caFile !== null) {
+      ca = readFile('KAFKA_SSL_CA_FILE', caFile);
+      if (ca !== null && certificates('KAFKA_SSL_CA_FILE', caFile, ca) === null) ca = null;
+    }
+    if (certFile !== null && keyFile === null) fail('KAFKA_SSL_KEY_FILE', 'must be set with KAFKA_SSL_CERT_FILE (a client certificate needs its private key)');
+    if (keyFile !== null && certFile === null) fail('KAFKA_SSL_CERT_FILE', 'must be set with KAFKA_SSL_KEY_FILE (a private key needs its client certificate)');
+    let cert: string | null = null;
+    if (certFile !== null && keyFile !== null) {
+      cert = readFile('KAFKA_SSL_CERT_FILE', certFile);
+      const leaf = cert === null ? null : (certificates('KAFKA_SSL_CERT_FILE', certFile, cert)?.[0] ?? null);
+      if (leaf !== null && Date.parse(leaf.validTo) < Date.now()) fail('KAFKA_SSL_CERT_FILE', `the certificate in ${certFile} expired on ${new Date(leaf.validTo).toISOString()}`);
+      tlsKey = readFile('KAFKA_SSL_KEY_FILE', keyFile);
+      let key: KeyObject | null = null;
+      if (tlsKey !== null && /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: *4,ENCRYPTED/.test(tlsKey)) {
+        fail('KAFKA_SSL_KEY_FILE', `${keyFile} holds an encrypted key; give the unencrypted PEM key`);
+      } else if (tlsKey !== null) {
+        try {
+          key = createPrivateKey(tlsKey);
+        } catch {
+          fail('KAFKA_SSL_KEY_FILE', `${keyFile} holds no PEM private key`);
+        }
+      }
+      if (leaf !== null && key !== null && !leaf.checkPrivateKey(key)) {
+        fail('KAFKA_SSL_KEY_FILE', `the key in ${keyFile} does not belong to the certificate in KAFKA_SSL_CERT_FILE`);
+      }
+    }
+    tls = { ca, caFile, cert, certFile, keyFile, rejectUnauthorized };
+  }
+
+  // --- SASL ------------------------------------------------------------------------------
+  const mechanismText = raw('KAFKA_SASL_MECHANISM');
+  const username = raw('KAFKA_SASL_USERNAME') ?? null;
+  // A password is taken as written (spaces may belong to it); only an empty or blank value is unset.
+  let saslPassword: string | null = given('KAFKA_SASL_PASSWORD') ? env.KAFKA_SASL_PASSWORD! : null;
+  const passwordFile = raw('KAFKA_SASL_PASSWORD_FILE') ?? null;
+  let sasl: KafkaSaslConfig | null = null;
+  if (mechanismText === undefined) {
+    const stray = (['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'KAFKA_SASL_PASSWORD_FILE'] as const).filter(given);
+    if (stray.length > 0) fail('KAFKA_SASL_MECHANISM', `must be set (${SASL_MECHANISMS.join(', ')}) when ${stray.join(' or ')} is`);
+    saslPassword = null;
+  } else {
+    const mechanism = mechanismText.toLowerCase() as KafkaSaslMechanism;
+    if (!SASL_MECHANISMS.includes(mechanism)) fail('KAFKA_SASL_MECHANISM', `must be one of ${SASL_MECHANISMS.join(', ')}, got "${mechanismText}"`);
+    if (!bootstrapSet) fail('KAFKA_SASL_MECHANISM', 'applies to KAFKA_BOOTSTRAP_SERVERS, which is unset (the embedded broker has no SASL users)');
+    if (username === null) fail('KAFKA_SASL_USERNAME', `must be set with KAFKA_SASL_MECHANISM=${mechanismText}`);
+    if (saslPassword === null && passwordFile !== null) {
+      const text = readFile('KAFKA_SASL_PASSWORD_FILE', passwordFile);
+      if (text !== null) {
+        saslPassword = text.replace(/[\r\n]+$/, '');
+        if (saslPassword === '') {
+          fail('KAFKA_SASL_PASSWORD_FILE', `file ${passwordFile} is empty`);
+          saslPassword = null;
+        }
+      }
+    } else if (saslPassword === null) {
+      fail('KAFKA_SASL_PASSWORD', `must be set with KAFKA_SASL_MECHANISM=${mechanismText} (or KAFKA_SASL_PASSWORD_FILE)`);
+    }
+    if (username !== null) sasl = { mechanism, username };
+  }
+  return { tls, sasl, saslPassword, tlsKey };
 }
 
 function keyLooksLikePlaceholder(key: string | null): boolean {

@@ -6,6 +6,18 @@
  *   const kafka = await startEmbeddedKafka();
  *   // ... use kafka.bootstrapServers ...
  *   await kafka.dispose();
+ *
+ * Tests of secure clients add listeners beside the PLAINTEXT one (which the broker itself
+ * and the readiness probe keep using):
+ *
+ *   const kafka = await startEmbeddedKafka({
+ *     listeners: [
+ *       { name: 'SASL', protocol: 'SASL_PLAINTEXT', saslMechanisms: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] },
+ *       { name: 'MTLS', protocol: 'SSL', tls: { keystore: 'broker.pem', truststore: 'ca.pem', clientAuth: 'required' } },
+ *     ],
+ *     saslUsers: [{ username: 'alice', password: 'alice-secret' }],
+ *   });
+ *   kafka.listeners.SASL; // '127.0.0.1:<port>'
  */
 
 import { randomBytes } from 'node:crypto';
@@ -27,6 +39,34 @@ const { Kafka, logLevel } = kafkajs;
 const HOST = '127.0.0.1';
 const NODE_ID = 1;
 
+export type EmbeddedSaslMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+
+/** A listener beside PLAINTEXT, on a free loopback port of its own. */
+export interface EmbeddedListener {
+  /** Kafka listener name: upper-case letters, digits and '_' (not PLAINTEXT or CONTROLLER). */
+  name: string;
+  protocol: 'SASL_PLAINTEXT' | 'SSL' | 'SASL_SSL';
+  /** SASL_* listeners: the mechanisms offered. Default: PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512. */
+  saslMechanisms?: EmbeddedSaslMechanism[];
+  /** SSL and SASL_SSL listeners: the broker's TLS material, as PEM files. */
+  tls?: {
+    /** PEM file holding the broker's unencrypted PKCS#8 private key and its certificate chain. */
+    keystore: string;
+    /** PEM file of the CA(s) client certificates must chain to; needed unless clientAuth is 'none'. */
+    truststore?: string;
+    /** Kafka's ssl.client.auth; default 'none'. 'required' is mutual TLS. */
+    clientAuth?: 'required' | 'requested' | 'none';
+  };
+}
+
+/** A SASL user of every SASL listener: PLAIN users live in the listeners' JAAS config, SCRAM users are written when storage is formatted. */
+export interface EmbeddedSaslUser {
+  username: string;
+  password: string;
+  /** Default: all three. */
+  mechanisms?: EmbeddedSaslMechanism[];
+}
+
 export interface EmbeddedKafkaOptions {
   /** Data directory (created if absent, kept on dispose). Default: a fresh temp dir, removed on dispose. */
   dataDir?: string;
@@ -36,6 +76,15 @@ export interface EmbeddedKafkaOptions {
   log?: (line: string) => void;
   /** Extra or overriding `server.properties` entries. */
   serverProperties?: Record<string, string>;
+  /** Listeners beside PLAINTEXT (SASL, TLS); see `EmbeddedKafka.listeners` for their addresses. */
+  listeners?: EmbeddedListener[];
+  /**
+   * SASL users. SCRAM credentials are stored when the data dir is first formatted, so on a
+   * reused data dir the users of its first start stay in effect.
+   */
+  saslUsers?: EmbeddedSaslUser[];
+  /** Extra arguments for `kafka-storage format` (first start of a data dir only). */
+  formatArgs?: string[];
   /** Extra JVM options, after the defaults (so `-Xmx1g` wins over the default `-Xmx512m`). */
   jvmArgs?: string[];
   /** Bound on startup until the broker answers metadata requests; default 60 s. */
@@ -50,6 +99,8 @@ export interface EmbeddedKafka {
   /** `127.0.0.1:<port>`; stays the same across stop() and start(). */
   readonly bootstrapServers: string;
   readonly port: number;
+  /** `127.0.0.1:<port>` of every listener by name: PLAINTEXT and the ones in options.listeners. */
+  readonly listeners: Readonly<Record<string, string>>;
   readonly version: string;
   readonly dataDir: string;
   /** Pid of the broker's JVM while it runs. */
@@ -84,6 +135,7 @@ export async function startEmbeddedKafka(opts: EmbeddedKafkaOptions = {}): Promi
   if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port > 0 && opts.port < 65536)) {
     throw new RangeError(`embedded Kafka: port must be an integer in 1..65535, got ${opts.port}`);
   }
+  validateListeners(opts);
   const artifacts = await resolveKafkaClasspath({ log: opts.log, ...opts.artifacts });
   let dataDir: string;
   let ownsDataDir: boolean;
@@ -98,8 +150,8 @@ export async function startEmbeddedKafka(opts: EmbeddedKafkaOptions = {}): Promi
 
   const maxAttempts = opts.port === undefined ? 3 : 1;
   for (let attempt = 1; ; attempt++) {
-    const [port, controllerPort] = await freePorts(opts.port);
-    const broker = new Broker(artifacts, dataDir, ownsDataDir, port, controllerPort, opts);
+    const [port, controllerPort, ...listenerPorts] = (await freePorts(opts.port, 2 + (opts.listeners?.length ?? 0))) as [number, number, ...number[]];
+    const broker = new Broker(artifacts, dataDir, ownsDataDir, port, controllerPort, listenerPorts, opts);
     try {
       await broker.start();
       return broker;
@@ -120,6 +172,7 @@ export async function startEmbeddedKafka(opts: EmbeddedKafkaOptions = {}): Promi
 class Broker implements EmbeddedKafka {
   readonly bootstrapServers: string;
   readonly port: number;
+  readonly listeners: Readonly<Record<string, string>>;
   readonly version: string;
   readonly dataDir: string;
   readonly #artifacts: KafkaArtifacts;
@@ -138,6 +191,7 @@ class Broker implements EmbeddedKafka {
     ownsDataDir: boolean,
     port: number,
     controllerPort: number,
+    listenerPorts: number[],
     opts: EmbeddedKafkaOptions,
   ) {
     this.#artifacts = artifacts;
@@ -147,6 +201,9 @@ class Broker implements EmbeddedKafka {
     this.port = port;
     this.#controllerPort = controllerPort;
     this.bootstrapServers = `${HOST}:${port}`;
+    const listeners: Record<string, string> = { PLAINTEXT: this.bootstrapServers };
+    (opts.listeners ?? []).forEach((l, i) => (listeners[l.name] = `${HOST}:${listenerPorts[i]}`));
+    this.listeners = Object.freeze(listeners);
     this.#opts = opts;
   }
 
@@ -276,14 +333,15 @@ class Broker implements EmbeddedKafka {
   }
 
   #serverProperties(): Record<string, string> {
+    const extra = this.#opts.listeners ?? [];
     return {
       'process.roles': 'broker,controller',
       'node.id': String(NODE_ID),
       'controller.quorum.voters': `${NODE_ID}@${HOST}:${this.#controllerPort}`,
-      listeners: `PLAINTEXT://${HOST}:${this.port},CONTROLLER://${HOST}:${this.#controllerPort}`,
-      'advertised.listeners': `PLAINTEXT://${HOST}:${this.port}`,
+      listeners: [`PLAINTEXT://${HOST}:${this.port}`, `CONTROLLER://${HOST}:${this.#controllerPort}`, ...extra.map((l) => `${l.name}://${this.listeners[l.name]}`)].join(','),
+      'advertised.listeners': [`PLAINTEXT://${HOST}:${this.port}`, ...extra.map((l) => `${l.name}://${this.listeners[l.name]}`)].join(','),
       'controller.listener.names': 'CONTROLLER',
-      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'listener.security.protocol.map': ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT', ...extra.map((l) => `${l.name}:${l.protocol}`)].join(','),
       'inter.broker.listener.name': 'PLAINTEXT',
       'log.dirs': this.#logDir,
       'num.partitions': '1',
@@ -301,6 +359,7 @@ class Broker implements EmbeddedKafka {
       // session expires (default 9 s): keep that short. Heartbeats stay inside one JVM.
       'broker.session.timeout.ms': '4000',
       'broker.heartbeat.interval.ms': '500',
+      ...listenerProperties(extra, this.#opts.saslUsers ?? []),
       ...this.#opts.serverProperties,
     };
   }
@@ -320,6 +379,8 @@ class Broker implements EmbeddedKafka {
       newClusterId(),
       '-c',
       this.#propertiesPath,
+      ...scramFormatArgs(this.#opts.saslUsers ?? []),
+      ...(this.#opts.formatArgs ?? []),
     ];
     await new Promise<void>((resolve, reject) => {
       execFile(java, args, { cwd: this.dataDir, timeout: 60_000, env: this.#opts.artifacts?.env ?? process.env }, (err, stdout, stderr) => {
@@ -346,7 +407,7 @@ class Broker implements EmbeddedKafka {
       const output = proc.outputTail();
       const inUse = output.some((l) => /Address already in use/.test(l));
       const why = inUse
-        ? `port ${this.port} or controller port ${this.#controllerPort} on ${HOST} is already in use`
+        ? `port ${this.port} or controller port ${this.#controllerPort}${Object.entries(this.listeners).filter(([n]) => n !== 'PLAINTEXT').map(([n, a]) => ` or ${n} port ${a.split(':')[1]}`).join('')} on ${HOST} is already in use`
         : `exit ${status.code ?? status.signal}`;
       throw new EmbeddedKafkaStartError(
         `embedded Kafka ${this.version} exited during startup (${why}); last output:\n${output.slice(-30).join('\n')}`,
@@ -385,10 +446,10 @@ class Broker implements EmbeddedKafka {
   }
 }
 
-/** Free loopback ports, distinct (all held open together while picking). `fixed` is used as the first. */
-async function freePorts(fixed: number | undefined): Promise<[number, number]> {
+/** `count` free loopback ports, distinct (all held open together while picking). `fixed` is used as the first. */
+async function freePorts(fixed: number | undefined, count: number): Promise<number[]> {
   const servers = await Promise.all(
-    [fixed === undefined, true].map(
+    Array.from({ length: count }, (_, i) => i > 0 || fixed === undefined).map(
       (pick) =>
         new Promise<Server | undefined>((resolve, reject) => {
           if (!pick) {
@@ -407,7 +468,70 @@ async function freePorts(fixed: number | undefined): Promise<[number, number]> {
     return typeof address === 'object' && address ? address.port : (fixed as number);
   });
   await Promise.all(servers.map((s) => (s ? new Promise<void>((r) => s.close(() => r())) : undefined)));
-  return [ports[0] as number, ports[1] as number];
+  return ports;
+}
+
+const ALL_SASL_MECHANISMS: readonly EmbeddedSaslMechanism[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
+
+/** Throws a RangeError naming the first listener or user the broker could not take. */
+function validateListeners(opts: EmbeddedKafkaOptions): void {
+  const names = new Set<string>(['PLAINTEXT', 'CONTROLLER']);
+  for (const l of opts.listeners ?? []) {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(l.name) || names.has(l.name)) {
+      throw new RangeError(`embedded Kafka: listener name ${JSON.stringify(l.name)} must be upper-case letters, digits and '_', and unique (PLAINTEXT and CONTROLLER are taken)`);
+    }
+    names.add(l.name);
+    const tls = l.protocol === 'SSL' || l.protocol === 'SASL_SSL';
+    if (tls && l.tls === undefined) throw new RangeError(`embedded Kafka: listener ${l.name} (${l.protocol}) needs tls.keystore`);
+    if (tls && (l.tls?.clientAuth ?? 'none') !== 'none' && l.tls?.truststore === undefined) {
+      throw new RangeError(`embedded Kafka: listener ${l.name} checks client certificates, so it needs tls.truststore`);
+    }
+  }
+  for (const u of opts.saslUsers ?? []) {
+    // Both end up quoted inside JAAS and SCRAM format arguments; keep them plain.
+    if (!/^[A-Za-z0-9_.@+-]+$/.test(u.username)) throw new RangeError(`embedded Kafka: SASL user name ${JSON.stringify(u.username)} may hold only letters, digits and _ . @ + -`);
+    if (u.password === '' || /["\\\s,\]\[=]/.test(u.password)) throw new RangeError(`embedded Kafka: the password of SASL user ${u.username} must be non-empty, without quotes, backslashes, spaces, commas, brackets or '='`);
+  }
+}
+
+/** `listener.name.<l>.*` entries: mechanisms and JAAS for SASL listeners, PEM stores for TLS ones. */
+function listenerProperties(listeners: readonly EmbeddedListener[], users: readonly EmbeddedSaslUser[]): Record<string, string> {
+  const props: Record<string, string> = {};
+  for (const l of listeners) {
+    const prefix = `listener.name.${l.name.toLowerCase()}`;
+    if (l.protocol === 'SASL_PLAINTEXT' || l.protocol === 'SASL_SSL') {
+      const mechanisms = l.saslMechanisms ?? ALL_SASL_MECHANISMS;
+      props[`${prefix}.sasl.enabled.mechanisms`] = mechanisms.join(',');
+      for (const mechanism of mechanisms) {
+        if (mechanism === 'PLAIN') {
+          const plainUsers = users.filter((u) => (u.mechanisms ?? ALL_SASL_MECHANISMS).includes('PLAIN')).map((u) => ` user_${u.username}="${u.password}"`);
+          props[`${prefix}.plain.sasl.jaas.config`] = `org.apache.kafka.common.security.plain.PlainLoginModule required${plainUsers.join('')};`;
+        } else {
+          // SCRAM users are in the cluster metadata (see scramFormatArgs); the module only has to be named.
+          props[`${prefix}.${mechanism.toLowerCase()}.sasl.jaas.config`] = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
+        }
+      }
+    }
+    if (l.tls !== undefined) {
+      props[`${prefix}.ssl.keystore.type`] = 'PEM';
+      props[`${prefix}.ssl.keystore.location`] = resolvePath(l.tls.keystore);
+      if (l.tls.truststore !== undefined) {
+        props[`${prefix}.ssl.truststore.type`] = 'PEM';
+        props[`${prefix}.ssl.truststore.location`] = resolvePath(l.tls.truststore);
+      }
+      props[`${prefix}.ssl.client.auth`] = l.tls.clientAuth ?? 'none';
+    }
+  }
+  return props;
+}
+
+/** `--add-scram` arguments of `kafka-storage format`: SCRAM users exist from the first start. */
+function scramFormatArgs(users: readonly EmbeddedSaslUser[]): string[] {
+  return users.flatMap((u) =>
+    (u.mechanisms ?? ALL_SASL_MECHANISMS)
+      .filter((m) => m !== 'PLAIN')
+      .flatMap((m) => ['--add-scram', `${m}=[name=${u.username},password=${u.password}]`]),
+  );
 }
 
 /** A Kafka cluster id: 16 random bytes, base64url without padding (22 characters). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import { loadConfig } from '../../src/config/load-config.ts';
+import { loadConfig, secretValues } from '../../src/config/load-config.ts';
 import { startGateway, type Gateway, type MarketClock } from '../../src/gateway.ts';
 import { createLogger } from '../../src/ops/logger.ts';
 
@@ -37,7 +37,7 @@ export async function startTestGateway(env: Record<string, string>, options: { c
     logs.push(...lines.filter((l) => l !== ''));
   });
   // The production logger, redaction included: tests prove nothing leaks through it.
-  const log = createLogger({ level: config.logLevel, secrets: secrets.polygonApiKey ? [secrets.polygonApiKey] : [], destination: stream });
+  const log = createLogger({ level: config.logLevel, secrets: secretValues(secrets), destination: stream });
   const gateway = await startGateway(config, secrets, { log, clock: options.clock, random: options.random });
   let stopped = false;
   return {

@@ -63,3 +63,15 @@ test("the bar buffer must hold one symbol's backfill", () => {
   assert.throws(() => loadConfig({ MAX_BACKFILL_MINUTES: '45', MAX_BUFFERED_BARS: '59' }), /MAX_BUFFERED_BARS: must hold one symbol's backfill: MAX_BACKFILL_MINUTES \+ 15 = 60, got 59/);
   assert.equal(loadConfig({ MAX_BACKFILL_MINUTES: '45', MAX_BUFFERED_BARS: '60' }).config.maxBufferedBars, 60);
 });
+
+test('bad Kafka security settings are reported with the rest, one line each, never showing the SASL password', () => {
+  const password = 'sasl-password-7731';
+  try {
+    loadConfig({ KAFKA_BOOTSTRAP_SERVERS: 'k1:9093', HTTP_PORT: 'eighty', KAFKA_SSL: 'on', KAFKA_SASL_MECHANISM: 'kerberos', KAFKA_SASL_USERNAME: 'svc', KAFKA_SASL_PASSWORD: password });
+    assert.fail('should throw');
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    assert.deepEqual(error.problems.map((p) => p.split(':')[0]).sort(), ['HTTP_PORT', 'KAFKA_SASL_MECHANISM', 'KAFKA_SSL']);
+    assert.ok(!error.message.includes(password));
+  }
+});
