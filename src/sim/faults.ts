@@ -253,9 +253,9 @@ export function createFaults(host: FaultHost): FaultController {
     });
   };
 
-  const skip = (ctx: Context, symbol: string, minuteMs: number): FaultLogEntry => {
+  const skipBar = (ctx: Context, symbol: string, minuteMs: number): FaultLogEntry => {
     const note = symbol === ALL_SYMBOLS ? 'minute already emitted' : `bar is ${ledger.state(symbol, minuteMs)}`;
-    const ok = ledger.skip(symbol, minuteMs);
+    const ok = ledger.markSkipped(symbol, minuteMs);
     return log(ctx, 'skipMinute', ok ? 'applied' : 'ineffective', { symbol, minuteMs, ...(ok ? {} : { note }) });
   };
 
@@ -301,7 +301,7 @@ export function createFaults(host: FaultHost): FaultController {
         correct(ctx, step.symbol, step.minuteMs ?? step.atMinuteMs);
         return;
       case 'skipMinute':
-        skip(ctx, step.symbol, step.minuteMs ?? step.atMinuteMs);
+        skipBar(ctx, step.symbol, step.minuteMs ?? step.atMinuteMs);
         return;
       case 'delayBar':
         delay(ctx, step.symbol, step.minuteMs ?? step.atMinuteMs, step.marketMs);
@@ -384,7 +384,7 @@ export function createFaults(host: FaultHost): FaultController {
       if (!Number.isFinite(marketMs) || marketMs < 0) throw new RangeError('delay must be >= 0 market ms');
       return delay(direct(), checkSymbol(symbol), checkMinute(minuteMs), marketMs);
     },
-    skipMinute: (symbol, minuteMs) => skip(direct(), checkSymbol(symbol, true), checkMinute(minuteMs)),
+    skipMinute: (symbol, minuteMs) => skipBar(direct(), checkSymbol(symbol, true), checkMinute(minuteMs)),
     plan(steps) {
       for (const step of steps) checkStep(step);
       const ats = steps.map((step) => {

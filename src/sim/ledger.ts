@@ -67,7 +67,7 @@ export interface BarLedger {
   lastEmittedMinute(): number;
   markEmitted(minuteMs: number): void;
   /** Suppress a bar not yet published; false when too late (or nothing to suppress). */
-  skip(symbol: string, minuteMs: number): boolean;
+  markSkipped(symbol: string, minuteMs: number): boolean;
   /** Hold a bar not yet published until `releaseAt`; false when too late or nothing to hold. */
   hold(symbol: string, minuteMs: number, releaseAt: number): boolean;
   /** Earliest held bar, for the agenda. */
@@ -132,7 +132,7 @@ export function createBarLedger(opts: BarLedgerOptions): BarLedger {
     markEmitted(minuteMs) {
       if (minuteMs > lastEmitted) lastEmitted = minuteMs;
     },
-    skip(symbol, minuteMs) {
+    markSkipped(symbol, minuteMs) {
       if (symbol !== ALL_SYMBOLS) {
         const s = state(symbol, minuteMs);
         if (s !== 'pending' && s !== 'held') return false;
