@@ -11,7 +11,7 @@ import { createCalendar, type Calendar } from './bars/calendar.ts';
 import { fetchMarketCalendar } from './feed/market-status.ts';
 import { normalizeAggregate } from './bars/normalize.ts';
 import { BarRouter, type SocketProof } from './bars/bar-router.ts';
-import { BackfillRunner } from './backfill.ts';
+import { BackfillRunner, CORRECTION_WINDOW_MINUTES } from './backfill.ts';
 import { createMinuteAggregatesClient } from './feed/rest-aggregates.ts';
 import { readPriceTail } from './kafka/resume.ts';
 import type { ParsedFrame } from './feed/parse-frame.ts';
@@ -151,7 +151,9 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
     cleanups.push(() => producer.disconnect());
 
     // --- state the operations read -------------------------------------------------------
-    const ledger = new BarLedger();
+    // The vendor corrects bars for about 15 minutes and backfill re-reads as many: twice that
+    // is all the history the ledger needs, which keeps a full-market day's memory flat.
+    const ledger = new BarLedger({ retainMinutes: 2 * CORRECTION_WINDOW_MINUTES });
     const symbols = new Set(config.symbols);
     /** Newest acknowledged revision-0 minute per symbol: what consumers can already read. */
     const ackedMinute = new Map<string, number>();

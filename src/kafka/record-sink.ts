@@ -29,9 +29,22 @@ export interface RecordSinkOptions<M> {
   maxControl?: number;
   /** Most records in one produce request. */
   maxBatch?: number;
+  /**
+   * Most bytes (keys, values, headers) in one produce request. The broker refuses a batch
+   * above its max.message.bytes (1 MiB by default) for good, so a burst of thousands of bars
+   * must go out in several requests.
+   */
+  maxBatchBytes?: number;
   retryMinMs?: number;
   retryMaxMs?: number;
   hooks: RecordSinkHooks<M>;
+}
+
+/** Approximate wire size of a record: what counts against the broker's batch limit. */
+function recordBytes(record: OutboundRecord<unknown>): number {
+  let bytes = record.message.key.length + record.message.value.length + 32;
+  for (const name in record.message.headers) bytes += name.length + record.message.headers[name]!.length + 4;
+  return bytes;
 }
 
 /** An array-backed FIFO with O(1) amortised shift. */
@@ -55,6 +68,18 @@ class Fifo<T> {
     this.#items = kept;
     this.#head = 0;
     return removed;
+  }
+  /** Removes up to `count` items from the front, stopping before `budget` would go negative (always at least one). */
+  shiftWithin(count: number, budget: number, size: (item: T) => number): T[] {
+    let taken = 0;
+    let spent = 0;
+    while (taken < count && this.#head + taken < this.#items.length) {
+      const cost = size(this.#items[this.#head + taken]!);
+      if (taken > 0 && spent + cost > budget) break;
+      spent += cost;
+      taken += 1;
+    }
+    return this.shift(taken);
   }
   shift(count: number): T[] {
     const taken = this.#items.slice(this.#head, this.#head + count);
@@ -92,6 +117,7 @@ export class RecordSink<M> {
       maxBuffered: options.maxBuffered,
       maxControl: options.maxControl ?? 8,
       maxBatch: Math.max(1, Math.min(options.maxBatch ?? 5000, options.maxBuffered)),
+      maxBatchBytes: options.maxBatchBytes ?? 512 * 1024,
       retryMinMs: options.retryMinMs ?? 100,
       retryMaxMs: options.retryMaxMs ?? 5000,
     };
@@ -158,7 +184,9 @@ export class RecordSink<M> {
   async #pump(): Promise<void> {
     try {
       while (!this.#abort.signal.aborted && this.#data.length + this.#control.length > 0) {
-        const batch = [...this.#control, ...this.#data.shift(this.#options.maxBatch - this.#control.length)];
+        const control = this.#control;
+        const controlBytes = control.reduce((n, r) => n + recordBytes(r), 0);
+        const batch = [...control, ...this.#data.shiftWithin(this.#options.maxBatch - control.length, this.#options.maxBatchBytes - controlBytes, recordBytes)];
         this.#control = [];
         this.#inFlight = batch.length;
         const delivered = await this.#sendWithRetry(batch);

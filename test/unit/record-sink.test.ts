@@ -95,3 +95,24 @@ test('flush gives up at its bound while Kafka refuses, and stop ends the retries
   assert.equal(h.sink.buffered, 1);
   assert.deepEqual(h.delivered, []);
 });
+
+test('a burst is split so no request exceeds the byte budget (the broker refuses oversized batches for good)', async () => {
+  const sent: number[] = [];
+  const sink = new RecordSink<number>({
+    producer: {
+      sendBatch: (async (batch: Batch) => {
+        sent.push(batch.topicMessages.reduce((n, t) => n + t.messages.length, 0));
+        return [];
+      }) as never,
+    },
+    maxBuffered: 10_000,
+    maxBatchBytes: 10_000,
+    hooks: { onDelivered: () => undefined, onOverflow: () => undefined, onSendError: () => undefined, onWritableChange: () => undefined, onBufferChange: () => undefined },
+  });
+  // 300 records of about 135 bytes each, about 40 KB in all.
+  for (let i = 0; i < 300; i += 1) sink.enqueue({ topic: 'p', message: { key: `K${i}`, value: 'x'.repeat(100), headers: {} }, meta: i });
+  assert.equal(await sink.flush(5000), true);
+  assert.equal(sent.reduce((a, b) => a + b, 0), 300);
+  assert.ok(sent.length >= 4, `split into ${sent.length} requests`);
+  assert.ok(sent.every((n) => n * 130 <= 10_000 + 130), String(sent));
+});
