@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { connectInspector, type Inspector } from './inspector.ts';
 import { parseMetrics, type MetricsSnapshot } from './prom.ts';
 import { readProcStat, type ProcSample } from './proc.ts';
 
@@ -24,6 +25,8 @@ export interface GatewayChildOptions {
   nodeArgs?: string[];
   /** Bound on start-up (until "gateway started" is logged). */
   startTimeoutMs?: number;
+  /** Open the inspector on a loopback port so `collectGarbage()` can force a full GC. */
+  inspect?: boolean;
 }
 
 export interface GatewayChild {
@@ -38,13 +41,19 @@ export interface GatewayChild {
   proc(): ProcSample | null;
   /** SIGTERM, then wait for the exit (SIGKILL after `timeoutMs`). */
   stop(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  /**
+   * Forces a full garbage collection (needs `inspect`), then reports the JS heap in use.
+   * null without an inspector.
+   */
+  collectGarbage(): Promise<{ heapUsedMb: number } | null>;
   /** Warnings and errors the gateway logged. */
   problems(): Record<string, unknown>[];
 }
 
 export async function startGatewayChild(options: GatewayChildOptions): Promise<GatewayChild> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !INHERITED_SETTINGS.test(k))) as Record<string, string>;
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), GATEWAY_MAIN, 'run'], {
+  const nodeArgs = [...(options.nodeArgs ?? []), ...(options.inspect ? ['--inspect=127.0.0.1:0'] : [])];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, GATEWAY_MAIN, 'run'], {
     cwd: REPO_ROOT,
     env: { ...base, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -65,7 +74,13 @@ export async function startGatewayChild(options: GatewayChildOptions): Promise<G
     lines.push(line);
     if (line['msg'] === 'gateway started' && typeof line['http'] === 'string') onStarted?.(line['http']);
   });
-  createInterface({ input: child.stderr! }).on('line', (text) => stderr.push(text));
+  let inspectorUrl: string | null = null;
+  createInterface({ input: child.stderr! }).on('line', (text) => {
+    const m = /Debugger listening on (ws:\/\/\S+)/.exec(text);
+    if (m) inspectorUrl = m[1]!;
+    else if (!/^For help, see: https:\/\/nodejs.org\/en\/docs\/inspector/.test(text) && text !== 'Debugger attached.') stderr.push(text);
+  });
+  let inspector: Inspector | null = null;
 
   const timeoutMs = options.startTimeoutMs ?? 60_000;
   const httpUrl = await new Promise<string>((resolve, reject) => {
@@ -94,7 +109,16 @@ export async function startGatewayChild(options: GatewayChildOptions): Promise<G
     proc() {
       return exitedYet ? null : readProcStat(pid);
     },
+    async collectGarbage() {
+      if (inspectorUrl === null || exitedYet) return null;
+      inspector ??= await connectInspector(inspectorUrl);
+      await inspector.call('HeapProfiler.collectGarbage');
+      const usage = await inspector.call<{ usedSize: number }>('Runtime.getHeapUsage');
+      return { heapUsedMb: usage.usedSize / 2 ** 20 };
+    },
     async stop(stopTimeoutMs = 20_000) {
+      inspector?.close();
+      inspector = null;
       const began = performance.now();
       if (!exitedYet) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);

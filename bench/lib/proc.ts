@@ -41,22 +41,44 @@ export function readMachineCpu(): { busySec: number; totalSec: number } {
   return { busySec: (total - idle) / TICKS_PER_SECOND, totalSec: total / TICKS_PER_SECOND };
 }
 
-/** CPU seconds of a process and all its descendants still alive (e.g. the broker's JVM under its watchdog). */
-export function treeCpuSec(rootPid: number): number {
-  let total = 0;
-  for (const pid of descendants(rootPid)) total += readProcStat(pid)?.cpuSec ?? 0;
-  return total;
+export interface CpuShares {
+  wallSec: number;
+  /** CPU used over the interval, in % of one core. */
+  gatewayPct: number;
+  brokerPct: number;
+  benchPct: number;
+  /** Everything else on the machine (other people's processes): busy minus the three above. */
+  othersPct: number;
+  /** CPU seconds of the gateway over the interval. */
+  gatewaySec: number;
+  brokerSec: number;
 }
 
-function descendants(rootPid: number): number[] {
-  const out = [rootPid];
-  for (let i = 0; i < out.length; i++) {
-    try {
-      const children = readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim();
-      if (children !== '') out.push(...children.split(/\s+/).map(Number));
-    } catch {
-      // gone
-    }
-  }
-  return out;
+/**
+ * Who used the CPU between `start()` and `stop()`: the gateway, the broker, this bench
+ * process, and everyone else (from the machine's total in /proc/stat).
+ */
+export function cpuMeter(gatewayPid: () => number | null, brokerCpuSec: () => number): { stop(): CpuShares } {
+  const gw = (): number => {
+    const pid = gatewayPid();
+    return pid === null ? 0 : (readProcStat(pid)?.cpuSec ?? 0);
+  };
+  const t0 = performance.now();
+  const m0 = readMachineCpu();
+  const g0 = gw();
+  const b0 = brokerCpuSec();
+  const c0 = process.cpuUsage();
+  return {
+    stop() {
+      const wallSec = Math.max(1e-6, (performance.now() - t0) / 1000);
+      const m1 = readMachineCpu();
+      const gatewaySec = gw() - g0;
+      const brokerSec = brokerCpuSec() - b0;
+      const c = process.cpuUsage(c0);
+      const benchSec = (c.user + c.system) / 1e6;
+      const othersSec = Math.max(0, m1.busySec - m0.busySec - gatewaySec - brokerSec - benchSec);
+      const pct = (sec: number): number => Math.round((sec / wallSec) * 100);
+      return { wallSec, gatewayPct: pct(gatewaySec), brokerPct: pct(brokerSec), benchPct: pct(benchSec), othersPct: pct(othersSec), gatewaySec, brokerSec };
+    },
+  };
 }

@@ -33,10 +33,3 @@ export function r(value: number | null | undefined, places = 1): number | null {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Sleeps until performance.now() reaches `at` (setTimeout, then a short spin for the last ms). */
-export async function sleepUntil(at: number): Promise<void> {
-  const ahead = at - performance.now();
-  if (ahead > 2) await sleep(ahead - 1);
-  while (performance.now() < at) await new Promise<void>((resolve) => setImmediate(resolve));
-}

@@ -1,0 +1,148 @@
+/**
+ * Scenario 1, live minute: the 12 live symbols, bars sent 2 market seconds after each
+ * minute closes (as the vendor and src/sim do), 8 events per frame, for >= 200 market
+ * minutes on an accelerated clock. Measures, per bar, the added latency from the load
+ * server's send of its frame to a downstream consumer's receipt, and the gateway's own
+ * frame-receipt-to-ack histogram over the same minutes.
+ */
+
+import { DEFAULT_SYMBOLS } from '../../src/contracts/polygon-wire.ts';
+import { MINUTE_MS, formatTsET, minuteStart } from '../../src/contracts/time-format.ts';
+import { startConsumer } from '../lib/consumer.ts';
+import { aggregateJson, hash32 } from '../lib/load-server.ts';
+import { cpuMeter, type CpuShares } from '../lib/proc.ts';
+import { histogramDelta, histogramQuantile } from '../lib/prom.ts';
+import { startRig, type BenchContext } from '../lib/rig.ts';
+import { r, sleep, summary } from '../lib/stats.ts';
+
+const FIRST_MINUTE = Date.parse('2026-03-10T13:30:00Z'); // 09:30 New York (EDT)
+const WARMUP_MINUTES = 2;
+const BAR_DELAY_MARKET_MS = 2_000;
+const EVENTS_PER_FRAME = 8;
+
+export interface Live12Result {
+  symbols: number;
+  minutes: number;
+  msPerMinute: number;
+  bars: number;
+  missing: number;
+  p50Ms: number | null;
+  p90Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+  meanMs: number | null;
+  /** The same per frame of the minute (8 + 4 events): a later frame's bars wait for the earlier frame's produce request. */
+  byFrame: { frame: number; bars: number; p50Ms: number | null; p99Ms: number | null }[];
+  gatewayFrameToAck: { p50Ms: number | null; p99Ms: number | null; meanMs: number | null; count: number; note: string };
+  gatewayStartMs: number;
+  gatewayCpuSec: number | null;
+  /** CPU over the measured minutes, % of one core: gateway, broker, bench, other processes. */
+  cpuPct: Omit<CpuShares, 'wallSec' | 'gatewaySec' | 'brokerSec'> | null;
+  rssMbAtRest: number | null;
+  rssMbAfter: number | null;
+  gatewayExit: string;
+}
+
+export async function runLive12(ctx: BenchContext): Promise<Live12Result> {
+  const minutes = ctx.quick ? 40 : 210;
+  const msPerMinute = ctx.quick ? 150 : 250;
+  const symbols: string[] = [...DEFAULT_SYMBOLS];
+  const hashes = symbols.map(hash32);
+  // The market opens while the gateway starts; the first bar sent is that of the minute
+  // in progress once it is subscribed.
+  const rig = await startRig(ctx, {
+    name: 'live12',
+    symbols,
+    startMarketMs: FIRST_MINUTE - 10 * MINUTE_MS,
+    msPerMinute,
+    topicMaxMessageBytes: null,
+  });
+  try {
+    const firstBar = minuteStart(rig.ls.clock.now());
+    const rest = rig.gw.proc();
+    const consumer = await startConsumer(ctx.brokers, rig.topic, `bench-${ctx.runTag}-live12`);
+    const sent = new Map<string, number>();
+    let before = await rig.gw.metrics();
+    let cpuBefore = rig.gw.proc()?.cpuSec ?? null;
+    let meter = cpuMeter(() => rig.gw.pid, ctx.brokerCpuSec);
+    const total = WARMUP_MINUTES + minutes;
+    ctx.say(`live12: ${minutes} minutes at ${msPerMinute} ms per market minute (+${WARMUP_MINUTES} warm-up)`);
+    for (let m = 0; m < total; m++) {
+      const startMs = firstBar + m * MINUTE_MS;
+      if (m === WARMUP_MINUTES) {
+        // Measurement starts once the warm-up minutes are through the gateway.
+        await consumer.waitForCount(WARMUP_MINUTES * symbols.length, 15_000).catch((error: Error) => ctx.say(`live12: warm-up: ${error.message}`));
+        consumer.drain();
+        before = await rig.gw.metrics();
+        cpuBefore = rig.gw.proc()?.cpuSec ?? null;
+        meter = cpuMeter(() => rig.gw.pid, ctx.brokerCpuSec);
+      }
+      const delay = rig.ls.clock.wallDelayUntil(startMs + MINUTE_MS + BAR_DELAY_MARKET_MS);
+      if (delay > 0) await sleep(delay);
+      const tsET = formatTsET(startMs);
+      for (let i = 0; i < symbols.length; i += EVENTS_PER_FRAME) {
+        const events: string[] = [];
+        for (let j = i; j < Math.min(symbols.length, i + EVENTS_PER_FRAME); j++) events.push(aggregateJson('AM', symbols[j]!, startMs, hashes[j]!));
+        const at = rig.ls.send(`[${events.join(',')}]`);
+        if (m >= WARMUP_MINUTES) for (let j = i; j < Math.min(symbols.length, i + EVENTS_PER_FRAME); j++) sent.set(`${symbols[j]}|${tsET}`, at);
+      }
+    }
+    const expected = total * symbols.length;
+    await consumer.waitForCount(expected, 15_000).catch(() => undefined);
+    const receipts = consumer.drain();
+    const shares = meter.stop();
+    const after = await rig.gw.metrics();
+    const cpuAfter = rig.gw.proc();
+    await consumer.stop();
+
+    const latencies: number[] = [];
+    const frameOf = new Map<string, number>(symbols.map((sym, i) => [sym, Math.floor(i / EVENTS_PER_FRAME)]));
+    const byFrame: number[][] = [];
+    for (const { key, tsET, at } of receipts) {
+      const sentAt = sent.get(`${key}|${tsET}`);
+      if (sentAt === undefined) continue;
+      latencies.push(at - sentAt);
+      (byFrame[frameOf.get(key) ?? 0] ??= []).push(at - sentAt);
+      sent.delete(`${key}|${tsET}`);
+    }
+    const s = summary(latencies);
+    const h = histogramDelta(before.histogram('sentio_gateway_publish_latency_seconds'), after.histogram('sentio_gateway_publish_latency_seconds'));
+    const q = (p: number): number | null => {
+      const v = histogramQuantile(h, p);
+      return v === null ? null : v * 1000;
+    };
+    const exit = await rig.close();
+    return {
+      symbols: symbols.length,
+      minutes,
+      msPerMinute,
+      bars: latencies.length,
+      missing: sent.size,
+      p50Ms: r(s.p50, 2),
+      p90Ms: r(s.p90, 2),
+      p99Ms: r(s.p99, 2),
+      maxMs: r(s.max, 2),
+      meanMs: r(s.mean, 2),
+      byFrame: byFrame.map((values, i) => {
+        const f = summary(values);
+        return { frame: i + 1, bars: f.n, p50Ms: r(f.p50, 2), p99Ms: r(f.p99, 2) };
+      }),
+      gatewayFrameToAck: {
+        p50Ms: r(q(0.5), 2),
+        p99Ms: r(q(0.99), 2),
+        meanMs: h.count > 0 ? r((h.sum / h.count) * 1000, 2) : null,
+        count: h.count,
+        note: 'sentio_gateway_publish_latency_seconds over the measured minutes; quantiles interpolated inside histogram buckets',
+      },
+      gatewayStartMs: r(rig.startMs, 0) ?? 0,
+      gatewayCpuSec: cpuAfter && cpuBefore !== null ? r(cpuAfter.cpuSec - cpuBefore, 2) : null,
+      cpuPct: { gatewayPct: shares.gatewayPct, brokerPct: shares.brokerPct, benchPct: shares.benchPct, othersPct: shares.othersPct },
+      rssMbAtRest: r(rest?.rssMb, 1),
+      rssMbAfter: r(cpuAfter?.rssMb, 1),
+      gatewayExit: `code ${exit.code}${exit.signal ? ` signal ${exit.signal}` : ''} after ${Math.round(exit.ms)} ms`,
+    };
+  } catch (error) {
+    await rig.close().catch(() => undefined);
+    throw error;
+  }
+}
