@@ -328,6 +328,9 @@ test('a bar whose start the price record cannot represent is dropped and counted
     HTTP_PORT: '0',
     HTTP_HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
+    // The valid bars are dated hours before the simulator's clock: fills would put later
+    // minutes ahead of them and the ledger would rightly refuse them as too late.
+    FILL_EMPTY_MINUTES: 'off',
   });
   t.after(() => child.child.kill('SIGKILL'));
   const httpUrl = String((await child.waitForLine((l) => l['msg'] === 'gateway started', 30_000))['http']);
