@@ -301,39 +301,52 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
         metrics.eventsDropped.inc({ reason: reject.reason });
         logReject(reject.reason, reject.detail);
       }
-      for (const parsed of frame.events) {
-        switch (parsed.kind) {
-          case 'minute': {
-            metrics.eventsReceived.inc({ type: 'AM' });
-            lastBarArrivedAt = clock.now();
-            if (!symbols.has(parsed.event.sym.toUpperCase())) {
-              metrics.eventsDropped.inc({ reason: 'unsubscribed_symbol' });
+      // Counted per frame, not per event: a labelled increment costs a hash of its labels.
+      let minutes = 0;
+      let seconds = 0;
+      let statuses = 0;
+      let unknown = 0;
+      const now = clock.now();
+      try {
+        for (const parsed of frame.events) {
+          switch (parsed.kind) {
+            case 'minute': {
+              minutes += 1;
+              lastBarArrivedAt = now;
+              if (!symbols.has(parsed.event.sym.toUpperCase())) {
+                metrics.eventsDropped.inc({ reason: 'unsubscribed_symbol' });
+                break;
+              }
+              const draft = normalizeAggregate(parsed.event, calendar);
+              // A bar cannot start in the future; one that claims to would also fake the proof
+              // that earlier minutes are complete (and so fill them early).
+              if (draft.startMs > now + FUTURE_BAR_TOLERANCE_MS) {
+                metrics.eventsDropped.inc({ reason: 'future_bar' });
+                logReject('future_bar', `${draft.symbol} ${draft.tsET}`);
+                break;
+              }
+              if (proof.latestBarMinute === null || draft.startMs > proof.latestBarMinute) proof.latestBarMinute = draft.startMs;
+              router.acceptLive(draft, receivedAt);
               break;
             }
-            const draft = normalizeAggregate(parsed.event, calendar);
-            // A bar cannot start in the future; one that claims to would also fake the proof
-            // that earlier minutes are complete (and so fill them early).
-            if (draft.startMs > clock.now() + FUTURE_BAR_TOLERANCE_MS) {
-              metrics.eventsDropped.inc({ reason: 'future_bar' });
-              logReject('future_bar', `${draft.symbol} ${draft.tsET}`);
+            case 'second':
+              // Second bars are not minute bars: counted, never published.
+              seconds += 1;
               break;
-            }
-            if (proof.latestBarMinute === null || draft.startMs > proof.latestBarMinute) proof.latestBarMinute = draft.startMs;
-            router.acceptLive(draft, receivedAt);
-            break;
+            case 'status':
+              statuses += 1;
+              break;
+            case 'unknown':
+              unknown += 1;
+              logUnknown(parsed.ev);
+              break;
           }
-          case 'second':
-            // Second bars are not minute bars: counted, never published.
-            metrics.eventsReceived.inc({ type: 'A' });
-            break;
-          case 'status':
-            metrics.eventsReceived.inc({ type: 'status' });
-            break;
-          case 'unknown':
-            metrics.eventsReceived.inc({ type: 'unknown' });
-            logUnknown(parsed.ev);
-            break;
         }
+      } finally {
+        if (minutes > 0) metrics.eventsReceived.inc({ type: 'AM' }, minutes);
+        if (seconds > 0) metrics.eventsReceived.inc({ type: 'A' }, seconds);
+        if (statuses > 0) metrics.eventsReceived.inc({ type: 'status' }, statuses);
+        if (unknown > 0) metrics.eventsReceived.inc({ type: 'unknown' }, unknown);
       }
     };
 
