@@ -17,6 +17,8 @@ export interface BarRouterOptions {
   publish(event: PriceEvent, receivedAt: number | null): void;
   /** A bar identical to what consumers already have. */
   onDuplicate(event: PriceEventDraft, source: BarSource): void;
+  /** A first bar for a minute older than the ledger's window: not published (see BarLedger). */
+  onTooLate?(event: PriceEventDraft, source: BarSource): void;
   onOutOfOrder?(event: PriceEvent): void;
 }
 
@@ -180,6 +182,10 @@ export class BarRouter {
     const admission = this.#o.ledger.admit(draft, source);
     if (admission.verdict === 'duplicate') {
       this.#o.onDuplicate(draft, source);
+      return;
+    }
+    if (admission.verdict === 'too_late') {
+      this.#o.onTooLate?.(draft, source);
       return;
     }
     if (admission.outOfOrder) this.#o.onOutOfOrder?.(admission.event);
