@@ -11,25 +11,14 @@ import { readTopic, waitForRecords } from '../support/kafka.ts';
 import { uniquePrefix } from '../support/gateway.ts';
 import { spawnGateway, type ChildGateway } from '../support/child-gateway.ts';
 import { assertMatchesBar, assertRevisionZeroOrder, priceRecords, type PriceRecord } from '../support/expect.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 
 const MINUTES = 62;
 const MS_PER_MINUTE = 400;
 
-/** Deterministic "random" moments, so a failure can be replayed. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test('chaos: socket kills, a stall, a broker restart and a SIGKILLed gateway leave exactly one record per bar, in order', async (t) => {
   const seed = Number(process.env.CHAOS_SEED ?? 20261123);
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const broker = await startEmbeddedKafka();
   t.after(() => broker.dispose());
   const key = `chaos-${randomUUID()}`;

@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { applyKafkajsRequestQueueFix, scheduleCheckPendingRequests, type RequestQueueState } from '../../src/kafka/kafkajs.ts';
+// Through the door, as the gateway does, so the fixes are installed the way they are in production.
+import '../../src/kafka/kafkajs.ts';
+import { crc32c } from '../../src/kafka/crc32c.ts';
+import { applyKafkajsFixes, groupMessagesPerPartition, kafkajsCrc32c, kafkajsRecordEncoder, scheduleCheckPendingRequests, type RequestQueueState } from '../../src/kafka/kafkajs-fixes.ts';
+import { encodeRecord, type RecordInput } from '../../src/kafka/record-encoder.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 
 function queue(pending: number, throttledUntil: number): RequestQueueState & { checks: number } {
   const q = {
@@ -42,9 +47,91 @@ test('a throttled queue is re-checked when the throttle ends, not before', (t) =
   assert.equal(q.checks, 1);
 });
 
-test('the fix is installed on the kafkajs version it was written for', () => {
-  assert.equal(applyKafkajsRequestQueueFix(), true);
+test('both fixes are installed on the kafkajs version they were written for', () => {
+  assert.deepEqual(applyKafkajsFixes(), { requestQueueTimer: true, linearPartitionGrouping: true, singleBufferRecords: true, fastCrc32c: true });
   const require = createRequire(import.meta.url);
   const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as { prototype: { scheduleCheckPendingRequests: unknown } };
   assert.equal(RequestQueue.prototype.scheduleCheckPendingRequests, scheduleCheckPendingRequests);
+  // kafkajs's producer was loaded after the replacement, so the function it captured is ours.
+  assert.ok(require.resolve('kafkajs/src/producer/sendMessages.js') in require.cache, 'the producer module is loaded');
+  assert.equal(require('kafkajs/src/producer/groupMessagesPerPartition.js'), groupMessagesPerPartition);
+});
+
+const byKey = ({ message }: { message: { key: string } }): number => Number(message.key) % 3;
+
+test('messages are grouped by the partition the partitioner picks, in their order', () => {
+  const messages = Array.from({ length: 10 }, (_, i) => ({ key: String(i) }));
+  const grouped = groupMessagesPerPartition({ topic: 't', partitionMetadata: [{}, {}, {}], messages, partitioner: byKey });
+  assert.deepEqual(grouped, {
+    0: [{ key: '0' }, { key: '3' }, { key: '6' }, { key: '9' }],
+    1: [{ key: '1' }, { key: '4' }, { key: '7' }],
+    2: [{ key: '2' }, { key: '5' }, { key: '8' }],
+  });
+});
+
+test('without partition metadata nothing is grouped (as kafkajs does)', () => {
+  assert.deepEqual(groupMessagesPerPartition({ topic: 't', partitionMetadata: [], messages: [{ key: '1' }], partitioner: byKey }), {});
+});
+
+test('a large request lands whole in one partition', () => {
+  const messages = Array.from({ length: 100_000 }, (_, i) => ({ key: String(i * 3) }));
+  const grouped = groupMessagesPerPartition({ topic: 't', partitionMetadata: [{}], messages, partitioner: byKey });
+  assert.deepEqual(Object.keys(grouped), ['0']);
+  assert.equal(grouped[0]!.length, 100_000);
+  assert.equal(grouped[0]![99_999], messages[99_999]);
+});
+
+test('records are encoded by ours, byte for byte what kafkajs encodes', () => {
+  assert.equal(applyKafkajsFixes().singleBufferRecords, true);
+  const require = createRequire(import.meta.url);
+  assert.equal(require('kafkajs/src/protocol/recordBatch/record/v0/index.js'), encodeRecord);
+  assert.ok(kafkajsRecordEncoder !== null);
+  const original = kafkajsRecordEncoder;
+  const random = seededRandom(7);
+  const text = (max: number): string => {
+    const alphabet = ['a', 'Z', '0', ':', '-', 'é', '€', '😀', ' ', '"'];
+    return Array.from({ length: Math.floor(random() * max) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+  };
+  const cases: RecordInput[] = [
+    { key: 'AAPL', value: '{"a":1}', headers: { version: '1' } },
+    { key: null, value: null },
+    { key: Buffer.from([0, 255, 7]), value: '', headers: { many: ['x', 'y', Buffer.from('z')] } },
+    { offsetDelta: 4999, timestampDelta: 0, key: 'k', value: 'v'.repeat(70_000) },
+    { offsetDelta: 63, timestampDelta: -64, key: 'k', value: 'v' },
+    { offsetDelta: 64, timestampDelta: 2 ** 31, key: 'k', value: 'v' },
+    { offsetDelta: 2 ** 30, timestampDelta: -(2 ** 40), key: 'k', value: 'v' },
+    { timestampDelta: 1_700_000_000_000, key: 'k', value: 'v', headers: {} },
+  ];
+  for (let i = 0; i < 2_000; i += 1) {
+    const headers: Record<string, string | Buffer> = {};
+    for (let h = Math.floor(random() * 8); h > 0; h -= 1) headers[text(12) || 'h'] = random() < 0.2 ? Buffer.from(text(30)) : text(300);
+    cases.push({ offsetDelta: Math.floor(random() * 20_000), timestampDelta: Math.floor(random() * 100_000) - 1000, key: random() < 0.1 ? null : text(20), value: text(random() < 0.05 ? 5_000 : 400), headers });
+  }
+  for (const [i, input] of cases.entries()) {
+    const ours = encodeRecord(input).buffer;
+    const theirs = original(input).buffer;
+    assert.ok(ours.equals(theirs), `case ${i}: ${JSON.stringify(input).slice(0, 200)}`);
+  }
+});
+
+test('the gateway\'s own records encode as kafkajs would encode them', () => {
+  assert.ok(kafkajsRecordEncoder !== null);
+  const headers = { strategy: 'sentio-lite', env: 'prod', runId: 'r-1', version: '1', timestampET: '2026-11-23T09:30:00.000-05:00', source: 'live' };
+  const input = { offsetDelta: 17, timestampDelta: 3, key: 'TQQQ', value: JSON.stringify({ symbol: 'TQQQ', close: 101.5 }), headers };
+  assert.ok(encodeRecord(input).buffer.equals(kafkajsRecordEncoder(input).buffer));
+});
+
+test('the record batch checksum is CRC-32C, as kafkajs computes it', () => {
+  const require = createRequire(import.meta.url);
+  assert.equal(require('kafkajs/src/protocol/recordBatch/crc32C/index.js'), crc32c);
+  assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283, 'the standard check value');
+  assert.equal(crc32c(Buffer.alloc(0)), 0);
+  assert.ok(kafkajsCrc32c !== null);
+  const random = seededRandom(11);
+  for (let i = 0; i < 500; i += 1) {
+    const bytes = Buffer.from(Array.from({ length: Math.floor(random() * (i < 50 ? 20 : 5000)) }, () => Math.floor(random() * 256)));
+    const offset = Math.floor(random() * Math.min(7, bytes.length));
+    const view = bytes.subarray(offset);
+    assert.equal(crc32c(view), kafkajsCrc32c(view), `length ${view.length}, offset ${offset}`);
+  }
 });
