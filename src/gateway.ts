@@ -186,6 +186,9 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
       hooks: {
         onDelivered: (records, ackedAt) => {
           const marketNow = clock.now();
+          // Tallied per batch: a labelled increment hashes its labels, and a batch holds
+          // thousands of records of a few label sets.
+          const published = new Map<string, { symbol: string; source: string; count: number }>();
           for (const { meta } of records) {
             if (meta.kind === 'heartbeat') {
               metrics.heartbeats.inc({ status: meta.status });
@@ -193,12 +196,17 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
             }
             const { event, receivedAt } = meta;
             barsPublished += 1;
-            metrics.barsPublished.inc({ symbol: metrics.symbolLabel(event.symbol), source: event.source });
+            const symbol = metrics.symbolLabel(event.symbol);
+            const tallyKey = `${symbol}\u0000${event.source}`;
+            const tally = published.get(tallyKey);
+            if (tally === undefined) published.set(tallyKey, { symbol, source: event.source, count: 1 });
+            else tally.count += 1;
             if (receivedAt !== null) metrics.publishLatency.observe((ackedAt - receivedAt) / 1000);
             metrics.barDelay.observe(Math.max(0, marketNow - event.endMs) / 1000);
             if (event.revision === 0 && event.startMs > (ackedMinute.get(event.symbol) ?? -Infinity)) ackedMinute.set(event.symbol, event.startMs);
             if (lastAckedBarStart === null || event.startMs > lastAckedBarStart) lastAckedBarStart = event.startMs;
           }
+          for (const { symbol, source, count } of published.values()) metrics.barsPublished.inc({ symbol, source }, count);
           if (lastAckedBarStart !== null) metrics.lastBarTimestamp.set(lastAckedBarStart / 1000);
           // An overflow without an outage (a burst): replay once the buffer has drained.
           if (resync.size > 0 && sink.buffered <= config.maxBufferedBars / 2) replayOverflowed();
@@ -257,6 +265,7 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
       },
       // A repeat on the socket, or REST confirming a recent minute consumers already have.
       onDuplicate: (_draft, source) => metrics.eventsDropped.inc({ reason: source === 'backfill' ? 'backfill_unchanged' : 'duplicate' }),
+      onTooLate: () => metrics.eventsDropped.inc({ reason: 'too_late' }),
       onOutOfOrder: (event) => log.warn({ symbol: event.symbol, tsET: event.tsET }, 'late first bar for an earlier minute published out of order'),
     });
     const backfill = new BackfillRunner({

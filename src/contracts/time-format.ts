@@ -13,8 +13,14 @@ export function minuteStart(ms: number): number {
  * the value is UTC, not New York time.
  */
 export function formatTsET(ms: number): string {
-  return new Date(minuteStart(ms)).toISOString().slice(0, 16) + ':00Z';
+  const minute = minuteStart(ms);
+  // Bars arrive a minute at a time (12,000 of them at a full-market minute close), so the
+  // last minute formatted is nearly always the one asked for next.
+  if (minute !== lastFormatted.minute) lastFormatted = { minute, text: new Date(minute).toISOString().slice(0, 16) + ':00Z' };
+  return lastFormatted.text;
 }
+
+let lastFormatted = { minute: Number.NaN, text: '' };
 
 /** Inverse of formatTsET; NaN when the text is not in the contract format. */
 export function parseTsET(text: string): number {

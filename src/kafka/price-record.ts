@@ -16,7 +16,8 @@ export interface KafkaMessage {
 
 /** The wire form of a price event: key = symbol, JSON value, the contract's headers. */
 export function priceMessage(event: PriceEvent, run: RunIdentity): KafkaMessage {
-  const headers: PriceRecordHeaders = {
+  // Typed against the contract, built once, handed to the producer as is.
+  const headers: PriceRecordHeaders & Record<string, string> = {
     strategy: run.strategy,
     env: run.env,
     runId: run.runId,
@@ -24,7 +25,7 @@ export function priceMessage(event: PriceEvent, run: RunIdentity): KafkaMessage 
     timestampET: event.tsET,
     source: event.source,
   };
-  return { key: event.symbol, value: JSON.stringify(event), headers: { ...headers } };
+  return { key: event.symbol, value: JSON.stringify(event), headers };
 }
 
 /** The wire form of a heartbeat: key = runId. */
