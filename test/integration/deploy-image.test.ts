@@ -62,9 +62,13 @@ function startContainer(argv: string[], cwd: string, env: Record<string, string>
     lines,
     exited,
     init: () =>
-      poll('the namespace\'s PID 1', () => {
+      poll('the namespace\'s PID 1, running the entrypoint', () => {
         const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim();
-        return children === '' ? undefined : Number(children.split(' ')[0]);
+        if (children === '') return undefined;
+        const pid = Number(children.split(' ')[0]);
+        // unshare forks, then execs: until the exec the child still shows unshare's command line.
+        const program = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+        return program === argv[0] ? pid : undefined;
       }, 5_000, 20),
   };
 }
