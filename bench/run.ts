@@ -2,7 +2,8 @@
  * `npm run bench` (`node bench/run.ts [--quick] [--profile] [--only=a,b] [--out=path]`).
  *
  * Starts the embedded Kafka broker, then for each scenario a Polygon-protocol load server
- * (bench/lib/load-server.ts) and the gateway as its own process (`node src/main.ts run`),
+ * (bench/lib/load-server.ts) and the gateway as its own process, compiled and started as the
+ * image starts it (`node --enable-source-maps dist/main.js run`),
  * runs the scenarios, prints a table and writes every figure to bench/results/latest.json.
  *
  *   live12          12 symbols, >= 200 accelerated minutes: send -> consumer latency
@@ -18,7 +19,7 @@
  * (profiling slows the gateway: figures of a profiled run are marked).
  */
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,7 @@ import { createRequire } from 'node:module';
 import { startEmbeddedKafka } from '../src/dev/embedded-kafka.ts';
 import { summariseProfile, type ProfileSummary } from './lib/cpuprofile.ts';
 import { startConsumer } from './lib/consumer.ts';
+import { buildGateway, IMAGE_NODE_ARGS } from './lib/gateway-child.ts';
 import { readMachineCpu, readProcStat } from './lib/proc.ts';
 import type { BenchContext } from './lib/rig.ts';
 import { r, sleep } from './lib/stats.ts';
@@ -88,13 +90,10 @@ async function machineBusyPct(ms: number): Promise<number> {
 }
 
 function javaVersion(): string | null {
-  try {
-    const out = execFileSync('java', ['-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return out.split('\n')[0] ?? null;
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr;
-    return stderr?.split('\n')[0] ?? null;
-  }
+  // `java -version` prints to standard error and exits 0.
+  const run = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (run.error) return null;
+  return `${run.stderr}${run.stdout}`.split('\n')[0]?.trim() || null;
 }
 
 async function main(): Promise<number> {
@@ -114,6 +113,7 @@ async function main(): Promise<number> {
     quick: args.quick,
     profiled: args.profile,
     gatewayNodeArgs: args.nodeArgs,
+    gatewayCommand: ['node', ...IMAGE_NODE_ARGS, 'dist/main.js', 'run'].join(' '),
     startedAt: new Date().toISOString(),
     git: { commit, srcDirty: dirty },
     machine: {
@@ -133,6 +133,8 @@ async function main(): Promise<number> {
   const errors = results['errors'] as Record<string, string>;
   say(`sentio-gateway bench (${args.quick ? 'quick' : 'full'}${args.profile ? ', profiled' : ''}); scenarios: ${[...args.only].join(', ')}`);
 
+  say('compiling the gateway (tsc -p tsconfig.build.json), which runs from dist/ as in the image');
+  buildGateway();
   say('starting the embedded Kafka broker');
   const kafka = await startEmbeddedKafka({});
   results['kafka'] = { version: kafka.version, broker: 'embedded single node (KRaft), src/dev/embedded-kafka.ts defaults, -Xmx512m' };

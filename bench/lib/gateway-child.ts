@@ -1,10 +1,14 @@
 /**
- * The gateway under test, as its own process (`node src/main.ts run`), configured through
- * the environment exactly as an operator would. Gives its /metrics, its CPU time and RSS
+ * The gateway under test, as its own process, started the way the image starts it
+ * (`node --enable-source-maps dist/main.js run`, see the Dockerfile's ENTRYPOINT) and
+ * configured through the environment exactly as an operator would. Running the compiled
+ * JavaScript matters: Node's TypeScript stripping alone adds about 17 MB of RSS, which the
+ * shipped image never pays. Gives its /metrics, its CPU time and RSS
  * (from /proc), and stops it with SIGTERM the way a supervisor does.
  */
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +16,16 @@ import { connectInspector, type Inspector } from './inspector.ts';
 import { parseMetrics, type MetricsSnapshot } from './prom.ts';
 import { readProcStat, type ProcSample } from './proc.ts';
 
-export const GATEWAY_MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const GATEWAY_MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+/** The node flags of the Dockerfile's ENTRYPOINT. */
+export const IMAGE_NODE_ARGS = ['--enable-source-maps'];
+
+/** Compiles src/ to dist/ (the image's build step) so the child runs the code of this checkout. */
+export function buildGateway(): void {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'inherit' });
+}
 
 /** Settings the child must not inherit from the shell running the benchmark. */
 const INHERITED_SETTINGS = /^(POLYGON_|KAFKA_|TOPIC_|RUN_ID|STRATEGY|ENV$|HTTP_|HEARTBEAT_|FILL_|REPLAY_|SIM_|LOG_LEVEL|EMBEDDED_|MAX_|MARKET_CLOCK|SYMBOLS|PROVISION_|FEED_|PING_|STALL_|RECONNECT_|AUTH_RETRY|SHUTDOWN_|NODE_OPTIONS)/;
@@ -45,14 +57,14 @@ export interface GatewayChild {
    * Forces a full garbage collection (needs `inspect`), then reports the JS heap in use.
    * null without an inspector.
    */
-  collectGarbage(): Promise<{ heapUsedMb: number } | null>;
+  collectGarbage(): Promise<{ heapUsedMb: number; heapTotalMb: number | null; externalMb: number | null; arrayBuffersMb: number | null } | null>;
   /** Warnings and errors the gateway logged. */
   problems(): Record<string, unknown>[];
 }
 
 export async function startGatewayChild(options: GatewayChildOptions): Promise<GatewayChild> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !INHERITED_SETTINGS.test(k))) as Record<string, string>;
-  const nodeArgs = [...(options.nodeArgs ?? []), ...(options.inspect ? ['--inspect=127.0.0.1:0'] : [])];
+  const nodeArgs = [...IMAGE_NODE_ARGS, ...(options.nodeArgs ?? []), ...(options.inspect ? ['--inspect=127.0.0.1:0'] : [])];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, GATEWAY_MAIN, 'run'], {
     cwd: REPO_ROOT,
     env: { ...base, ...options.env },
@@ -114,7 +126,11 @@ export async function startGatewayChild(options: GatewayChildOptions): Promise<G
       inspector ??= await connectInspector(inspectorUrl);
       await inspector.call('HeapProfiler.collectGarbage');
       const usage = await inspector.call<{ usedSize: number }>('Runtime.getHeapUsage');
-      return { heapUsedMb: usage.usedSize / 2 ** 20 };
+      // Where the RSS beyond the live heap sits: V8's committed heap, or memory outside it.
+      const evaluated = await inspector.call<{ result: { value?: string } }>('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())' });
+      const node = JSON.parse(evaluated.result.value ?? '{}') as Partial<Record<'heapTotal' | 'external' | 'arrayBuffers', number>>;
+      const mb = (bytes: number | undefined): number | null => (bytes === undefined ? null : bytes / 2 ** 20);
+      return { heapUsedMb: usage.usedSize / 2 ** 20, heapTotalMb: mb(node.heapTotal), externalMb: mb(node.external), arrayBuffersMb: mb(node.arrayBuffers) };
     },
     async stop(stopTimeoutMs = 20_000) {
       inspector?.close();

@@ -87,6 +87,9 @@ export interface MemoryResult {
   /** RSS after the day's bars are all acknowledged, after a forced full GC: what the gateway retains. */
   rssMbAfterDay: number | null;
   heapUsedMbAfterDay: number | null;
+  /** V8's committed heap after the forced GC (what it keeps for reuse), and memory outside the heap (Buffers). */
+  heapTotalMbAfterDay: number | null;
+  externalMbAfterDay: number | null;
   /** RSS after the day before the forced GC (what a container limit sees). */
   rssMbAfterDayNoGc: number | null;
   /** VmHWM: the highest RSS of the process. */
@@ -177,10 +180,11 @@ export async function runBurstAndDay(ctx: BenchContext, settings: BurstSettings)
   try {
     // --- at rest ---------------------------------------------------------------------
     await sleep(2_000);
-    const restHeap = (await rig.gw.collectGarbage())?.heapUsedMb ?? null;
+    const restGc = await rig.gw.collectGarbage();
+    const restHeap = restGc?.heapUsedMb ?? null;
     await sleep(500);
     const rest = rig.gw.proc();
-    ctx.say(`burst: gateway subscribed to ${symbols.length} symbols in ${Math.round(rig.startMs)} ms; RSS at rest ${rest?.rssMb.toFixed(0)} MiB`);
+    ctx.say(`burst: gateway subscribed to ${symbols.length} symbols in ${Math.round(rig.startMs)} ms; RSS at rest ${rest?.rssMb.toFixed(0)} MiB (heap used ${restHeap?.toFixed(0)} of ${restGc?.heapTotalMb?.toFixed(0)} MiB committed, external ${restGc?.externalMb?.toFixed(0)} MiB)`);
 
     // --- burst -----------------------------------------------------------------------
     const consumer = await startConsumer(ctx.brokers, rig.topic, `bench-${ctx.runTag}-burst`);
@@ -385,22 +389,26 @@ async function pushRestOfDay(
   const shares = cpu1 === null ? null : meter.stop();
   const beforeGc = rig.gw.proc();
   let heapAfter: number | null = null;
+  let gcAfter: Awaited<ReturnType<Rig['gw']['collectGarbage']>> = null;
   let m1: Awaited<ReturnType<Rig['gw']['metrics']>> | null = null;
   try {
-    heapAfter = (await rig.gw.collectGarbage())?.heapUsedMb ?? null;
+    gcAfter = await rig.gw.collectGarbage();
+    heapAfter = gcAfter?.heapUsedMb ?? null;
     await sleep(500);
     m1 = await rig.gw.metrics();
   } catch {
     // the gateway is gone
   }
   const end = rig.gw.proc();
-  ctx.say(`day: ${acked} of ${sent} bars acked in ${wallSec.toFixed(1)} s; RSS ${beforeGc?.rssMb.toFixed(0)} MiB, ${end?.rssMb.toFixed(0)} MiB after a full GC (heap ${heapAfter?.toFixed(0)} MiB)`);
+  ctx.say(`day: ${acked} of ${sent} bars acked in ${wallSec.toFixed(1)} s; RSS ${beforeGc?.rssMb.toFixed(0)} MiB, ${end?.rssMb.toFixed(0)} MiB after a full GC (heap used ${heapAfter?.toFixed(0)} of ${gcAfter?.heapTotalMb?.toFixed(0)} MiB committed, external ${gcAfter?.externalMb?.toFixed(0)} MiB of which ArrayBuffers ${gcAfter?.arrayBuffersMb?.toFixed(0)} MiB)`);
   return {
     symbols: symbols.length,
     rssMbAtRest: null,
     heapUsedMbAtRest: null,
     rssMbAfterDay: r(end?.rssMb, 1),
     heapUsedMbAfterDay: r(heapAfter, 1),
+    heapTotalMbAfterDay: r(gcAfter?.heapTotalMb, 1),
+    externalMbAfterDay: r(gcAfter?.externalMb, 1),
     rssMbAfterDayNoGc: r(beforeGc?.rssMb ?? lastRss, 1),
     peakRssMb: r(end?.peakRssMb, 1),
     dayMinutes: 0,
