@@ -17,6 +17,7 @@ import { readPriceTail } from './kafka/resume.ts';
 import type { ParsedFrame } from './feed/parse-frame.ts';
 import { PolygonSession, type FeedState } from './feed/polygon-session.ts';
 import { createKafkaClient, kafkaSecurity } from './kafka/kafka-client.ts';
+import { rememberingPartitioner } from './kafka/key-partitioner.ts';
 import { buildHeartbeat } from './kafka/heartbeat.ts';
 import { heartbeatMessage, priceMessage, type RunIdentity } from './kafka/price-record.ts';
 import { provisionTopics } from './kafka/provision-topics.ts';
@@ -146,7 +147,7 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
         if (o.differences.length > 0) log.warn({ topic: o.topic, differences: o.differences }, 'topic settings differ from the spec (left unchanged)');
       }
     }
-    const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: rememberingPartitioner });
     await producer.connect();
     cleanups.push(() => producer.disconnect());
 
