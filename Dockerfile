@@ -74,5 +74,8 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=90s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.HTTP_PORT || '8080') + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))"]
 
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--enable-source-maps", "dist/main.js"]
+# --max-semi-space-size=16: V8 on Node 24 grows its young generation to 32 MB+ semi-spaces
+# under a full-market load and keeps them: measured with `npm run bench`, RSS after a trading
+# day was about 200 MB with the default and 136-153 MB with 8 or 16, at the same CPU per bar.
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--enable-source-maps", "--max-semi-space-size=16", "dist/main.js"]
 CMD ["run"]

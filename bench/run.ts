@@ -3,7 +3,7 @@
  *
  * Starts the embedded Kafka broker, then for each scenario a Polygon-protocol load server
  * (bench/lib/load-server.ts) and the gateway as its own process, compiled and started as the
- * image starts it (`node --enable-source-maps dist/main.js run`),
+ * image starts it (`node <the Dockerfile ENTRYPOINT's flags> dist/main.js run`),
  * runs the scenarios, prints a table and writes every figure to bench/results/latest.json.
  *
  *   live12          12 symbols, >= 200 accelerated minutes: send -> consumer latency
@@ -43,6 +43,8 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 /** Events per frame for the 12,000-symbol scenarios (see bench/README.md). */
 const FRAME_EVENTS = 100;
+/** Size of a live price record (value + key + headers), for the broker-floor measurement. */
+const LIVE_RECORD_BYTES = 600;
 /** A full-market minute goes out within this many wall ms. */
 const BURST_WINDOW_MS = 1_000;
 
@@ -150,8 +152,10 @@ async function main(): Promise<number> {
     say,
   };
 
-  const attempt = async <T>(name: Scenario, run: () => Promise<T>): Promise<T | null> => {
-    if (!args.only.has(name)) return null;
+  /** Runs one measurement of a selected scenario (`name` may be a part of one: `live12BrokerFloor`). */
+  const attempt = async <T>(name: string, run: () => Promise<T>): Promise<T | null> => {
+    const scenario = SCENARIOS.find((s) => s === name) ?? SCENARIOS.find((s) => name.startsWith(s));
+    if (scenario === undefined || !args.only.has(scenario)) return null;
     const t0 = performance.now();
     try {
       const value = await run();
@@ -170,6 +174,17 @@ async function main(): Promise<number> {
   try {
     const live12 = await attempt('live12', () => runLive12(ctx));
     if (live12) results['live12'] = live12;
+    {
+      // The floor under live12's latency: Kafka's own Java producer, one record at a time
+      // (linger.ms=0) at a live-like rate, acks=all, on the same broker. Its send -> ack
+      // latency is what any client pays before a consumer can read the record.
+      const floor = await attempt('live12BrokerFloor', () => {
+        const records = args.quick ? 1_000 : 3_000;
+        say(`live12: Kafka's producer alone, ${records} records at 200/s, linger.ms=0, acks=all (the broker's round trip)`);
+        return runProducerPerf(ctx, 'latency-floor', records, LIVE_RECORD_BYTES, ['linger.ms=0'], 200);
+      });
+      if (floor && live12) results['live12'] = { ...live12, brokerFloor: { p50Ms: floor.p50LatencyMs, p99Ms: floor.p99LatencyMs, maxMs: floor.maxLatencyMs, avgMs: floor.avgLatencyMs, records: floor.records, note: 'ProducerPerformance at 200 records/s, linger.ms=0, acks=all: send -> ack per record, whole ms' } };
+    }
 
     const defaults: BrokerDefaultsResult | null = await attempt('burstDefaults', () => runBurstBrokerDefaults(ctx, { frameEvents: FRAME_EVENTS, windowMs: BURST_WINDOW_MS }));
     if (defaults) results['burstBrokerDefaults'] = defaults;
@@ -282,6 +297,7 @@ function renderTable(res: Record<string, unknown>): string {
   }
   add('live12', 'bars measured (missing)', 'live12.bars', '');
   if (get(res, 'live12') !== undefined) rows[rows.length - 1]![2] = `${fmt(get(res, 'live12.bars'))} (${fmt(get(res, 'live12.missing'))}) over ${fmt(get(res, 'live12.minutes'))} min`;
+  if (get(res, 'live12.brokerFloor') !== undefined) rows.push(['live12', "floor: Kafka's producer send -> ack p50 / p99 / max", `${fmt(get(res, 'live12.brokerFloor.p50Ms'))} / ${fmt(get(res, 'live12.brokerFloor.p99Ms'))} / ${fmt(get(res, 'live12.brokerFloor.maxMs'))}`, 'ms']);
   shareRow('live12', 'live12.cpuPct');
   add('burst', 'first frame -> last record, median / max', 'burst.allAckedMs', 'ms');
   if (get(res, 'burst') !== undefined) rows[rows.length - 1]![2] = `${fmt(get(res, 'burst.allAckedMs'))} / ${fmt(get(res, 'burst.allAckedMsMax'))}`;
@@ -317,6 +333,8 @@ function renderTable(res: Record<string, unknown>): string {
   if (get(res, 'memory') !== undefined) rows[rows.length - 1]![2] = `${fmt(get(res, 'memory.rssMbAtRest'))} (${fmt(get(res, 'memory.rssMbAtRest12Symbols'))})`;
   add('memory', 'RSS after the day, after full GC (before GC)', 'memory.rssMbAfterDay', 'MiB');
   if (get(res, 'memory') !== undefined) rows[rows.length - 1]![2] = `${fmt(get(res, 'memory.rssMbAfterDay'))} (${fmt(get(res, 'memory.rssMbAfterDayNoGc'))})`;
+  add('memory', 'after the day: RSS anonymous / file-backed', 'memory.rssAnonMbAfterDay', 'MiB');
+  if (get(res, 'memory') !== undefined) rows[rows.length - 1]![2] = `${fmt(get(res, 'memory.rssAnonMbAfterDay'))} / ${fmt(get(res, 'memory.rssFileMbAfterDay'))}`;
   add('memory', 'JS heap at rest -> after the day (after GC)', 'memory.heapUsedMbAfterDay', 'MiB');
   if (get(res, 'memory') !== undefined) rows[rows.length - 1]![2] = `${fmt(get(res, 'memory.heapUsedMbAtRest'))} -> ${fmt(get(res, 'memory.heapUsedMbAfterDay'))}`;
   add('memory', 'day', 'memory.label', '');

@@ -1,6 +1,6 @@
 /**
  * The gateway under test, as its own process, started the way the image starts it
- * (`node --enable-source-maps dist/main.js run`, see the Dockerfile's ENTRYPOINT) and
+ * (`node <the ENTRYPOINT's flags> dist/main.js run`, read from the Dockerfile) and
  * configured through the environment exactly as an operator would. Running the compiled
  * JavaScript matters: Node's TypeScript stripping alone adds about 17 MB of RSS, which the
  * shipped image never pays. Gives its /metrics, its CPU time and RSS
@@ -8,6 +8,7 @@
  */
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -18,8 +19,16 @@ import { readProcStat, type ProcSample } from './proc.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const GATEWAY_MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
-/** The node flags of the Dockerfile's ENTRYPOINT. */
-export const IMAGE_NODE_ARGS = ['--enable-source-maps'];
+/** The node flags of the Dockerfile's ENTRYPOINT (exec form: `[..., "node", <flags>, "dist/main.js"]`), read from it so the two cannot drift. */
+export const IMAGE_NODE_ARGS: string[] = (() => {
+  const dockerfile = readFileSync(fileURLToPath(new URL('../../Dockerfile', import.meta.url)), 'utf8');
+  const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile);
+  const argv = entrypoint ? (JSON.parse(entrypoint[1]!) as string[]) : [];
+  const node = argv.indexOf('node');
+  const main = argv.indexOf('dist/main.js');
+  if (node < 0 || main < node) throw new Error(`the Dockerfile's ENTRYPOINT does not run node ... dist/main.js: ${entrypoint?.[1] ?? 'none found'}`);
+  return argv.slice(node + 1, main);
+})();
 
 /** Compiles src/ to dist/ (the image's build step) so the child runs the code of this checkout. */
 export function buildGateway(): void {

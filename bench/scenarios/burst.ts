@@ -87,6 +87,11 @@ export interface MemoryResult {
   /** RSS after the day's bars are all acknowledged, after a forced full GC: what the gateway retains. */
   rssMbAfterDay: number | null;
   heapUsedMbAfterDay: number | null;
+  /** RSS split into anonymous (the process's own) and file-backed (the node binary's pages, shared and reclaimable). */
+  rssAnonMbAtRest?: number | null;
+  rssFileMbAtRest?: number | null;
+  rssAnonMbAfterDay: number | null;
+  rssFileMbAfterDay: number | null;
   /** V8's committed heap after the forced GC (what it keeps for reuse), and memory outside the heap (Buffers). */
   heapTotalMbAfterDay: number | null;
   externalMbAfterDay: number | null;
@@ -294,6 +299,8 @@ export async function runBurstAndDay(ctx: BenchContext, settings: BurstSettings)
     const burstBars = (warmup + minutes) * symbols.length;
     memory.dayBarsAcked += burstBars;
     memory.rssMbAtRest = r(rest?.rssMb, 1);
+    memory.rssAnonMbAtRest = r(rest?.rssAnonMb, 1);
+    memory.rssFileMbAtRest = r(rest?.rssFileMb, 1);
     memory.heapUsedMbAtRest = r(restHeap, 1);
     memory.dayMinutes = dayMinutes;
     memory.dayBars = dayMinutes * symbols.length;
@@ -406,6 +413,8 @@ async function pushRestOfDay(
     rssMbAtRest: null,
     heapUsedMbAtRest: null,
     rssMbAfterDay: r(end?.rssMb, 1),
+    rssAnonMbAfterDay: r(end?.rssAnonMb, 1),
+    rssFileMbAfterDay: r(end?.rssFileMb, 1),
     heapUsedMbAfterDay: r(heapAfter, 1),
     heapTotalMbAfterDay: r(gcAfter?.heapTotalMb, 1),
     externalMbAfterDay: r(gcAfter?.externalMb, 1),

@@ -41,7 +41,8 @@ export interface ProducerPerfRun {
 const INTERIM = /^(\d+) records sent, ([\d.]+) records\/sec \([\d.]+ MB\/sec\), [\d.]+ ms avg latency, [\d.]+ ms max latency\.?$/;
 const SUMMARY = /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, ([\d.]+) ms max latency, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th/;
 
-export async function runProducerPerf(ctx: BenchContext, label: string, records: number, recordSize: number, extraProps: string[]): Promise<ProducerPerfRun> {
+/** `throughput`: records per second ProducerPerformance paces itself to; -1 (default) is unthrottled. */
+export async function runProducerPerf(ctx: BenchContext, label: string, records: number, recordSize: number, extraProps: string[], throughput = -1): Promise<ProducerPerfRun> {
   const artifacts = await resolveKafkaClasspath();
   const topic = `bench.${ctx.runTag}.producer-perf.${label}`;
   await createPlainTopic(ctx.brokers, topic, TOPIC_MAX_MESSAGE_BYTES);
@@ -59,7 +60,7 @@ export async function runProducerPerf(ctx: BenchContext, label: string, records:
     '--record-size',
     String(recordSize),
     '--throughput',
-    '-1',
+    String(throughput),
     '--producer-props',
     ...props,
   ];
