@@ -54,17 +54,18 @@ export interface ProfileSummary {
  * optimisation should move. A sample counts once per stage however deep the recursion.
  */
 const FOCUS: { stage: string; match: RegExp }[] = [
-  { stage: 'parseFrame (JSON.parse + validation)', match: /^parseFrame .*src\/feed\/parse-frame\.ts/ },
+  // The gateway runs compiled (dist/*.js, as in the image); src/*.ts when run from source.
+  { stage: 'parseFrame (JSON.parse + validation)', match: /^parseFrame .*(src|dist)\/feed\/parse-frame\.[jt]s/ },
   { stage: 'normalizeAggregate', match: /^normalizeAggregate / },
   { stage: 'formatTsET', match: /^formatTsET / },
-  { stage: 'BarLedger.admit', match: /^admit .*src\/bars\/ledger\.ts/ },
+  { stage: 'BarLedger.admit', match: /^admit .*(src|dist)\/bars\/ledger\.[jt]s/ },
   { stage: 'priceMessage (JSON.stringify + headers)', match: /^priceMessage / },
   { stage: 'prom-client counters', match: /prom-client\/lib\/counter\.js/ },
   { stage: 'kafkajs produce request encoding', match: /kafkajs\/src\/protocol\/requests\/produce\/v3\/request\.js/ },
-  { stage: 'kafkajs groupMessagesPerPartition', match: /kafkajs\/src\/producer\/groupMessagesPerPartition\.js/ },
-  { stage: 'kafkajs record encoding', match: /kafkajs\/src\/protocol\/recordBatch\/record\/v0\/index\.js/ },
-  { stage: 'kafkajs header encoding (6 per record)', match: /kafkajs\/src\/protocol\/recordBatch\/header\/v0\/index\.js/ },
-  { stage: 'kafkajs crc32C', match: /kafkajs\/src\/protocol\/recordBatch\/crc32C/ },
+  { stage: 'partition grouping (kafkajs-fixes)', match: /^groupMessagesPerPartition .*kafkajs-fixes\.[jt]s/ },
+  { stage: 'partition choice (key-partitioner + kafkajs)', match: /key-partitioner\.[jt]s|kafkajs\/src\/producer\/partitioners\// },
+  { stage: 'record encoding (record-encoder)', match: /^encodeRecord .*kafka\/record-encoder\.[jt]s/ },
+  { stage: 'record batch CRC-32C (crc32c)', match: /^crc32c .*kafka\/crc32c\.[jt]s/ },
   { stage: 'kafkajs response decode', match: /kafkajs\/src\/protocol\/decoder\.js/ },
   { stage: 'ws receive', match: /^receiverOnMessage ws\// },
   { stage: 'garbage collector', match: /^\(garbage collector\)/ },
@@ -80,7 +81,7 @@ function component(frame: CallFrame): string {
   if (functionName === '(root)') return 'root';
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (m) return m[1]!;
-  if (url.includes('/src/')) return `gateway ${url.slice(url.indexOf('/src/') + 1)}`;
+  for (const dir of ['/src/', '/dist/']) if (url.includes(dir)) return `gateway ${url.slice(url.indexOf(dir) + 1)}`;
   if (url.startsWith('node:')) return 'node internals';
   if (url === '') return 'V8 builtins';
   return url.replace(`file://${ROOT}`, '');
