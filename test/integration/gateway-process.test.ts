@@ -36,7 +36,7 @@ test('SIGTERM: exit 0 with every received bar in Kafka and a stopped heartbeat l
   const sentBeforeSignal = sim.stats.sentBars.map((b) => `${b.symbol}@${b.minuteMs}`);
   gw.child.kill('SIGTERM');
   const { code, signal } = await gw.exited;
-  assert.deepEqual({ code, signal }, { code: 0, signal: null }, gw.stderr.join('\n'));
+  assert.deepEqual({ code, signal }, { code: 0, signal: null }, [...gw.stderr, ...gw.lines.slice(-20).map((l) => JSON.stringify(l))].join('\n'));
 
   const records = priceRecords(await readTopic(kafka.bootstrapServers, topics.prices));
   const published = new Set(records.map((p) => `${p.event.symbol}@${p.event.startMs}`));
