@@ -104,31 +104,29 @@ test('mutual TLS: the gateway publishes through the SSL listener with its client
   });
 });
 
-test('SASL over TLS (SCRAM-SHA-512 on SASL_SSL, as managed clusters offer it): the gateway publishes', async (t) => {
+/** Settings for the SASL_TLS listener with the SCRAM-SHA-512 user, as a managed cluster would take them. */
+function scramOverTls(): Record<string, string> {
   const user = USERS['scram-sha-512'];
-  const logs = await publishThrough(t, 'sasl-ssl', {
+  return {
     KAFKA_BOOTSTRAP_SERVERS: broker.listeners['SASL_TLS']!,
     KAFKA_SSL: 'true',
     KAFKA_SSL_CA_FILE: pki.caCert,
     KAFKA_SASL_MECHANISM: 'scram-sha-512',
     KAFKA_SASL_USERNAME: user.username,
     KAFKA_SASL_PASSWORD: user.password,
-  });
+  };
+}
+
+test('SASL over TLS (SCRAM-SHA-512 on SASL_SSL, as managed clusters offer it): the gateway publishes', async (t) => {
+  const user = USERS['scram-sha-512'];
+  const logs = await publishThrough(t, 'sasl-ssl', scramOverTls());
   assert.ok(!logs.join('\n').includes(user.password));
 });
 
 test('`topics` (SCRAM over TLS) and `tail` (mutual TLS) take the same settings', async (t) => {
   const prefix = uniquePrefix('cli');
   const user = USERS['scram-sha-512'];
-  const topics = spawnGateway(['topics'], {
-    TOPIC_PREFIX: prefix,
-    KAFKA_BOOTSTRAP_SERVERS: broker.listeners['SASL_TLS']!,
-    KAFKA_SSL: 'true',
-    KAFKA_SSL_CA_FILE: pki.caCert,
-    KAFKA_SASL_MECHANISM: 'scram-sha-512',
-    KAFKA_SASL_USERNAME: user.username,
-    KAFKA_SASL_PASSWORD: user.password,
-  });
+  const topics = spawnGateway(['topics'], { TOPIC_PREFIX: prefix, ...scramOverTls() });
   assert.equal((await topics.exited).code, 0, topics.stderr.join('\n'));
   assert.equal(topics.lines.filter((l) => l.msg === 'created').length, 5);
   assert.ok(!JSON.stringify(topics.lines).includes(user.password));

@@ -13,6 +13,7 @@ import { createCalendar } from '../../src/bars/calendar.ts';
 import { fetchMarketCalendar, MarketStatusError } from '../../src/feed/market-status.ts';
 import { createSimClock, startSimulator } from '../../src/sim/index.ts';
 import type { Simulator } from '../../src/sim/index.ts';
+import { rejection } from '../support/expect.ts';
 
 const KEY = 'sim-market-status-KEY-7f3a';
 const utc = (iso: string): number => Date.parse(iso);
@@ -34,15 +35,6 @@ function assertKeyHidden(err: unknown, key: string): void {
   for (const text of [err.message, String(err.stack), inspect(err, { depth: 5 })]) {
     assert.ok(!text.includes(key), `key leaked in: ${text}`);
   }
-}
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  assert.fail('expected a rejection');
 }
 
 describe('fetchMarketCalendar against the simulator', () => {

@@ -61,3 +61,13 @@ export function assertRevisionZeroOrder(records: PriceRecord[]): Map<string, Pri
   }
   return bySymbol;
 }
+
+/** The error `p` rejects with; fails the test when it resolves. */
+export async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  assert.fail('expected a rejection');
+}

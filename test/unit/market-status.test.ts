@@ -7,6 +7,7 @@ import { inspect } from 'node:util';
 
 import { createCalendar } from '../../src/bars/calendar.ts';
 import { fetchMarketCalendar, MarketStatusError, overridesFromUpcoming, UPCOMING_PATH } from '../../src/feed/market-status.ts';
+import { rejection } from '../support/expect.ts';
 
 const utc = (iso: string): number => Date.parse(iso);
 
@@ -225,15 +226,6 @@ function assertKeyHidden(err: unknown): void {
     for (const form of forms) assert.ok(!text.includes(form), `key (${form}) leaked in: ${text}`);
   }
   assert.equal(err.cause, undefined);
-}
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  assert.fail('expected a rejection');
 }
 
 describe('fetchMarketCalendar', () => {
