@@ -26,6 +26,10 @@ test('SIGTERM: exit 0 with every received bar in Kafka and a stopped heartbeat l
   const runId = randomUUID();
   const gw = spawnGateway(['run'], {
     POLYGON_API_KEY: key, POLYGON_WS_URL: sim.wsUrl, POLYGON_REST_URL: sim.restUrl, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers,
+    // Follow the simulator's accelerated clock. On the wall clock, a start in the first
+    // FILL_GRACE_MS of a wall minute made the first backfill wait for REST to settle a minute
+    // the simulator (in March 2026) never serves, past the 10 s shutdown bound.
+    MARKET_CLOCK: 'simulator',
     TOPIC_PREFIX: prefix, RUN_ID: runId, ENV: 'MOCK', HTTP_PORT: '0', HEARTBEAT_INTERVAL_MS: '200',
   });
   t.after(() => gw.child.kill('SIGKILL'));
