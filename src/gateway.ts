@@ -10,7 +10,7 @@ import { BarLedger } from './bars/ledger.ts';
 import { createCalendar, type Calendar } from './bars/calendar.ts';
 import { fetchMarketCalendar } from './feed/market-status.ts';
 import { normalizeAggregate } from './bars/normalize.ts';
-import { BarRouter, type SocketProof } from './bars/bar-router.ts';
+import { BarRouter, repeatDropReason, type SocketProof } from './bars/bar-router.ts';
 import { BackfillRunner, CORRECTION_WINDOW_MINUTES } from './backfill.ts';
 import { createMinuteAggregatesClient } from './feed/rest-aggregates.ts';
 import { readPriceTail } from './kafka/resume.ts';
@@ -264,8 +264,7 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
         if (event.revision > 0) metrics.barRevisions.inc();
         sink.enqueue({ topic: topics.prices, message: priceMessage(event, run), meta: { kind: 'bar', event, receivedAt } });
       },
-      // A repeat on the socket, or REST confirming a recent minute consumers already have.
-      onDuplicate: (_draft, source) => metrics.eventsDropped.inc({ reason: source === 'backfill' ? 'backfill_unchanged' : 'duplicate' }),
+      onDuplicate: (_draft, source, repeats) => metrics.eventsDropped.inc({ reason: repeatDropReason(source, repeats) }),
       onTooLate: () => metrics.eventsDropped.inc({ reason: 'too_late' }),
       onOutOfOrder: (event) => log.warn({ symbol: event.symbol, tsET: event.tsET }, 'late first bar for an earlier minute published out of order'),
     });

@@ -15,11 +15,23 @@ export interface BarRouterOptions {
   maxHeldPerSymbol?: number;
   /** A record consumers must get, in the order of calls. */
   publish(event: PriceEvent, receivedAt: number | null): void;
-  /** A bar identical to what consumers already have. */
-  onDuplicate(event: PriceEventDraft, source: BarSource): void;
+  /** A bar identical to what consumers already have, which came from `repeats`. */
+  onDuplicate(event: PriceEventDraft, source: BarSource, repeats: BarSource): void;
   /** A first bar for a minute older than the ledger's window: not published (see BarLedger). */
   onTooLate?(event: PriceEventDraft, source: BarSource): void;
   onOutOfOrder?(event: PriceEvent): void;
+}
+
+/**
+ * Why an identical bar was dropped, as the `events_dropped_total` reason. Only a live bar
+ * repeating a live record is the vendor re-sending (`duplicate`). REST confirming a minute
+ * (`backfill_unchanged`) and a live bar arriving after REST already delivered its minute
+ * (`live_after_backfill`: REST and the socket race at every subscription) are the gateway's
+ * own overlap, and counting them as vendor repeats would hide or fake a feed problem.
+ */
+export function repeatDropReason(source: BarSource, repeats: BarSource): 'duplicate' | 'backfill_unchanged' | 'live_after_backfill' {
+  if (source === 'backfill') return 'backfill_unchanged';
+  return repeats === 'backfill' ? 'live_after_backfill' : 'duplicate';
 }
 
 interface HeldBar {
@@ -181,7 +193,7 @@ export class BarRouter {
     }
     const admission = this.#o.ledger.admit(draft, source);
     if (admission.verdict === 'duplicate') {
-      this.#o.onDuplicate(draft, source);
+      this.#o.onDuplicate(draft, source, admission.of);
       return;
     }
     if (admission.verdict === 'too_late') {

@@ -17,7 +17,8 @@ export interface MinuteEntry {
 
 export type Admission =
   | { verdict: 'publish'; event: PriceEvent; outOfOrder: boolean }
-  | { verdict: 'duplicate' }
+  /** Identical to the record consumers have; `of` is where that record came from. */
+  | { verdict: 'duplicate'; of: BarSource }
   /** A first bar for a minute older than the retained window: it can no longer be told from a repeat. */
   | { verdict: 'too_late' };
 
@@ -190,7 +191,7 @@ export class BarLedger {
     const ring = this.#ring(draft.symbol);
     const at = this.#find(ring, draft.startMs);
     if (at >= 0) {
-      if (ring.sameValuesAt(at, draft)) return { verdict: 'duplicate' };
+      if (ring.sameValuesAt(at, draft)) return { verdict: 'duplicate', of: ring.sourceAt(at) };
       const event: PriceEvent = { ...draft, source, revision: ring.revisionAt(at) + 1 };
       this.#remember(ring, event);
       return { verdict: 'publish', event, outOfOrder: false };

@@ -264,8 +264,8 @@ test(`${FRAMES.toLocaleString('en')}+ hostile frames among the simulator's bars:
   assert.equal(received('A'), expected.a, 'A events');
   assert.equal(counts.frames, counts.simFrames);
   // No other drop: Kafka stayed up and the fuzz repeats nothing. Backfill at subscription may
-  // overlap the first live bars (`backfill_unchanged`, or `duplicate` for a live bar it beat).
-  const explained = new Set([...REASONS, 'unsubscribed_symbol', 'backfill_unchanged', 'duplicate'].map((r) => `reason=${r}`));
+  // overlap the first live bars (`backfill_unchanged`, or `live_after_backfill` for a live bar it beat).
+  const explained = new Set([...REASONS, 'unsubscribed_symbol', 'backfill_unchanged', 'live_after_backfill'].map((r) => `reason=${r}`));
   assert.deepEqual([...counts.dropped].filter(([labels, n]) => !explained.has(labels) && n > 0), [], 'no drop for any other reason');
 
   // Memory: what the run retains after a full collection.

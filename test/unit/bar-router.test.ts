@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BarRouter } from '../../src/bars/bar-router.ts';
+import { BarRouter, repeatDropReason } from '../../src/bars/bar-router.ts';
 import { createCalendar } from '../../src/bars/calendar.ts';
 import { BarLedger } from '../../src/bars/ledger.ts';
 import type { PriceEventDraft } from '../../src/bars/normalize.ts';
@@ -28,7 +28,7 @@ function setup(fillMode: FillMode = 'regular') {
     calendar,
     fillMode,
     publish: (e) => published.push(e),
-    onDuplicate: (d, source) => duplicates.push(`${d.symbol}@${(d.startMs - T0) / MINUTE_MS}:${source}`),
+    onDuplicate: (d, source, repeats) => duplicates.push(`${d.symbol}@${(d.startMs - T0) / MINUTE_MS}:${source}:${repeats}`),
   });
   const summary = () => published.map((e) => `${e.symbol}${(e.startMs - T0) / MINUTE_MS}:${e.source}:${e.revision}`);
   return { router, ledger, published, duplicates, summary };
@@ -42,7 +42,7 @@ test('live bars pass through the ledger: new, repeated, corrected', () => {
   router.acceptLive(bar('A', 0, 99), 3);
   router.acceptLive(bar('A', 1), 4);
   assert.deepEqual(summary(), ['A0:live:0', 'A0:live:1', 'A1:live:0']);
-  assert.deepEqual(duplicates, ['A@0:live']);
+  assert.deepEqual(duplicates, ['A@0:live:live']);
 });
 
 test('a later live bar fills the watched minutes before it that had none', () => {
@@ -109,7 +109,32 @@ test('REST re-reading recent minutes confirms or corrects them, and adds no firs
   router.hold(['A']);
   router.release('A', [bar('A', 0), bar('A', 1), bar('A', 2, 55)], { from: m(0), through: m(3), settledThrough: m(3) });
   assert.deepEqual(summary(), ['A0:live:0', 'A1:filled:0', 'A2:live:0', 'A3:live:0', 'A2:backfill:1']);
-  assert.deepEqual(duplicates, ['A@0:backfill']);
+  assert.deepEqual(duplicates, ['A@0:backfill:live']);
+});
+
+test('a live bar arriving after REST delivered its minute is dropped as overlap, not as a vendor repeat', () => {
+  const { router, summary, duplicates } = setup();
+  router.watching(m(2));
+  // Subscribed during minute 2; the start-up backfill reads minutes 0..2 and REST already
+  // has minute 2's bar when the socket's copy of it is still on its way.
+  router.hold(['A']);
+  router.release('A', [bar('A', 0), bar('A', 1), bar('A', 2)], { from: m(0), through: m(2), settledThrough: m(1) });
+  router.acceptLive(bar('A', 2), 1);
+  router.acceptLive(bar('A', 3), 2);
+  router.acceptLive(bar('A', 3), 3); // the vendor re-sends
+  assert.deepEqual(summary(), ['A0:backfill:0', 'A1:backfill:0', 'A2:backfill:0', 'A3:live:0']);
+  assert.deepEqual(duplicates, ['A@2:live:backfill', 'A@3:live:live']);
+  assert.deepEqual(duplicates.map((d) => {
+    const [, source, repeats] = d.split(':') as [string, 'live' | 'backfill', 'live' | 'backfill'];
+    return repeatDropReason(source, repeats);
+  }), ['live_after_backfill', 'duplicate']);
+});
+
+test('drop reasons for identical bars: only a live repeat of a live record is the vendor\'s duplicate', () => {
+  assert.equal(repeatDropReason('live', 'live'), 'duplicate');
+  assert.equal(repeatDropReason('live', 'filled'), 'duplicate');
+  assert.equal(repeatDropReason('live', 'backfill'), 'live_after_backfill');
+  for (const repeats of ['live', 'backfill', 'filled'] as const) assert.equal(repeatDropReason('backfill', repeats), 'backfill_unchanged');
 });
 
 test('fillDue needs the grace and proof that the socket delivered the minute', () => {

@@ -17,8 +17,10 @@ test('first bar of a minute is revision 0; identical repeat is a duplicate', () 
   assert.equal(first.verdict, 'publish');
   assert.equal(first.verdict === 'publish' && first.event.revision, 0);
   assert.equal(first.verdict === 'publish' && first.event.source, 'live');
-  assert.deepEqual(ledger.admit(draft('TQQQ', 0), 'live'), { verdict: 'duplicate' });
-  assert.deepEqual(ledger.admit(draft('TQQQ', 0), 'backfill'), { verdict: 'duplicate' }, 'same values from REST are still a repeat');
+  assert.deepEqual(ledger.admit(draft('TQQQ', 0), 'live'), { verdict: 'duplicate', of: 'live' });
+  assert.deepEqual(ledger.admit(draft('TQQQ', 0), 'backfill'), { verdict: 'duplicate', of: 'live' }, 'same values from REST are still a repeat');
+  ledger.admit(draft('TQQQ', 1), 'backfill');
+  assert.deepEqual(ledger.admit(draft('TQQQ', 1), 'live'), { verdict: 'duplicate', of: 'backfill' }, 'a repeat names the source of the record it repeats');
 });
 
 test('a changed bar gets the next revision each time it changes', () => {
@@ -150,7 +152,7 @@ test('forget undoes a record that never reached Kafka', () => {
 test('a bar without a vwap repeats as a duplicate, and gaining one is a correction', () => {
   const ledger = new BarLedger();
   ledger.admit({ ...draft('TQQQ', 0), vwap: null }, 'live');
-  assert.deepEqual(ledger.admit({ ...draft('TQQQ', 0), vwap: null }, 'live'), { verdict: 'duplicate' });
+  assert.deepEqual(ledger.admit({ ...draft('TQQQ', 0), vwap: null }, 'live'), { verdict: 'duplicate', of: 'live' });
   const gained = ledger.admit(draft('TQQQ', 0), 'live');
   assert.equal(gained.verdict === 'publish' && gained.event.revision, 1);
 });
