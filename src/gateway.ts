@@ -4,7 +4,7 @@ import type { Producer } from 'kafkajs';
 import type { GatewayConfig, GatewaySecrets } from './config/config.ts';
 import type { HeartbeatStatus } from './contracts/heartbeat.ts';
 import { minuteChannel } from './contracts/polygon-wire.ts';
-import type { PriceEvent } from './contracts/price-event.ts';
+import { BAR_SOURCES, type BarSource, type PriceEvent } from './contracts/price-event.ts';
 import { topicNames, type TopicNames } from './contracts/topics.ts';
 import { BarLedger } from './bars/ledger.ts';
 import { createCalendar, type Calendar } from './bars/calendar.ts';
@@ -188,8 +188,8 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
         onDelivered: (records, ackedAt) => {
           const marketNow = clock.now();
           // Tallied per batch: a labelled increment hashes its labels, and a batch holds
-          // thousands of records of a few label sets.
-          const published = new Map<string, { symbol: string; source: string; count: number }>();
+          // thousands of records of a few label sets. Counts per symbol label, by source.
+          const published = new Map<string, Record<BarSource, number>>();
           for (const { meta } of records) {
             if (meta.kind === 'heartbeat') {
               metrics.heartbeats.inc({ status: meta.status });
@@ -198,16 +198,17 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
             const { event, receivedAt } = meta;
             barsPublished += 1;
             const symbol = metrics.symbolLabel(event.symbol);
-            const tallyKey = `${symbol}\u0000${event.source}`;
-            const tally = published.get(tallyKey);
-            if (tally === undefined) published.set(tallyKey, { symbol, source: event.source, count: 1 });
-            else tally.count += 1;
+            let tally = published.get(symbol);
+            if (tally === undefined) published.set(symbol, (tally = { live: 0, backfill: 0, filled: 0 }));
+            tally[event.source] += 1;
             if (receivedAt !== null) metrics.publishLatency.observe((ackedAt - receivedAt) / 1000);
             metrics.barDelay.observe(Math.max(0, marketNow - event.endMs) / 1000);
             if (event.revision === 0 && event.startMs > (ackedMinute.get(event.symbol) ?? -Infinity)) ackedMinute.set(event.symbol, event.startMs);
             if (lastAckedBarStart === null || event.startMs > lastAckedBarStart) lastAckedBarStart = event.startMs;
           }
-          for (const { symbol, source, count } of published.values()) metrics.barsPublished.inc({ symbol, source }, count);
+          for (const [symbol, tally] of published) {
+            for (const source of BAR_SOURCES) if (tally[source] > 0) metrics.barsPublished.inc({ symbol, source }, tally[source]);
+          }
           if (lastAckedBarStart !== null) metrics.lastBarTimestamp.set(lastAckedBarStart / 1000);
           // An overflow without an outage (a burst): replay once the buffer has drained.
           if (resync.size > 0 && sink.buffered <= config.maxBufferedBars / 2) replayOverflowed();

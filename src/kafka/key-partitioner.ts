@@ -14,16 +14,23 @@ const MAX_REMEMBERED_KEYS = 100_000;
  */
 export const rememberingPartitioner: ICustomPartitioner = () => {
   const pick = kafkajs.Partitioners.DefaultPartitioner();
-  const remembered = new Map<string, number>();
+  // Per topic, for its current partition count. Nested Maps rather than one Map keyed by
+  // topic + count + key: building and hashing that string per record cost as much as it saved.
+  const topics = new Map<string, { count: number; byKey: Map<string, number> }>();
   return (args: PartitionerArgs): number => {
     const { topic, partitionMetadata, message } = args;
     if (typeof message.key !== 'string' || (message.partition !== undefined && message.partition !== null)) return pick(args);
-    const id = `${topic}\u0000${partitionMetadata.length}\u0000${message.key}`;
-    let partition = remembered.get(id);
+    let known = topics.get(topic);
+    if (known === undefined || known.count !== partitionMetadata.length) {
+      // A topic that gains partitions maps its keys anew.
+      known = { count: partitionMetadata.length, byKey: new Map() };
+      topics.set(topic, known);
+    }
+    let partition = known.byKey.get(message.key);
     if (partition === undefined) {
       partition = pick(args);
-      if (remembered.size >= MAX_REMEMBERED_KEYS) remembered.clear();
-      remembered.set(id, partition);
+      if (known.byKey.size >= MAX_REMEMBERED_KEYS) known.byKey.clear();
+      known.byKey.set(message.key, partition);
     }
     return partition;
   };
