@@ -5,7 +5,10 @@ import { createRequire } from 'node:module';
 import '../../src/kafka/kafkajs.ts';
 import { crc32c } from '../../src/kafka/crc32c.ts';
 import { applyKafkajsFixes, groupMessagesPerPartition, kafkajsCrc32c, kafkajsRecordEncoder, scheduleCheckPendingRequests, type RequestQueueState } from '../../src/kafka/kafkajs-fixes.ts';
+import { priceMessage } from '../../src/kafka/price-record.ts';
 import { encodeRecord, type RecordInput } from '../../src/kafka/record-encoder.ts';
+import { PAYLOAD_VERSION, type BarSource, type PriceEvent } from '../../src/contracts/price-event.ts';
+import { formatTsET } from '../../src/contracts/time-format.ts';
 import { seededRandom } from '../support/seeded-random.ts';
 
 function queue(pending: number, throttledUntil: number): RequestQueueState & { checks: number } {
@@ -104,21 +107,47 @@ test('records are encoded by ours, byte for byte what kafkajs encodes', () => {
   ];
   for (let i = 0; i < 2_000; i += 1) {
     const headers: Record<string, string | Buffer> = {};
-    for (let h = Math.floor(random() * 8); h > 0; h -= 1) headers[text(12) || 'h'] = random() < 0.2 ? Buffer.from(text(30)) : text(300);
-    cases.push({ offsetDelta: Math.floor(random() * 20_000), timestampDelta: Math.floor(random() * 100_000) - 1000, key: random() < 0.1 ? null : text(20), value: text(random() < 0.05 ? 5_000 : 400), headers });
+    // Short values (the encoder writes short ASCII itself) and long ones (Buffer's own write).
+    for (let h = Math.floor(random() * 8); h > 0; h -= 1) headers[text(12) || 'h'] = random() < 0.2 ? Buffer.from(text(30)) : text(random() < 0.5 ? 60 : 300);
+    // Half the header objects frozen: those are encoded once and reused.
+    if (random() < 0.5) Object.freeze(headers);
+    cases.push({ offsetDelta: Math.floor(random() * 20_000), timestampDelta: Math.floor(random() * 100_000) - 1000, key: random() < 0.1 ? null : text(random() < 0.5 ? 60 : 20), value: text(random() < 0.05 ? 5_000 : 400), headers });
   }
   for (const [i, input] of cases.entries()) {
-    const ours = encodeRecord(input).buffer;
     const theirs = original(input).buffer;
-    assert.ok(ours.equals(theirs), `case ${i}: ${JSON.stringify(input).slice(0, 200)}`);
+    assert.ok(encodeRecord(input).buffer.equals(theirs), `case ${i}: ${JSON.stringify(input).slice(0, 200)}`);
+    assert.ok(encodeRecord({ ...input, offsetDelta: 1 }).buffer.equals(original({ ...input, offsetDelta: 1 }).buffer), `case ${i} again`);
   }
 });
 
-test('the gateway\'s own records encode as kafkajs would encode them', () => {
+test('the gateway\'s own records encode as kafkajs would encode them, their shared headers included', () => {
   assert.ok(kafkajsRecordEncoder !== null);
-  const headers = { strategy: 'sentio-lite', env: 'prod', runId: 'r-1', version: '1', timestampET: '2026-11-23T09:30:00.000-05:00', source: 'live' };
-  const input = { offsetDelta: 17, timestampDelta: 3, key: 'TQQQ', value: JSON.stringify({ symbol: 'TQQQ', close: 101.5 }), headers };
+  const run = { strategy: 'SIGOR', env: 'MOCK', runId: 'r-1' };
+  const startMs = Date.parse('2026-11-23T14:30:00Z');
+  const event = (symbol: string, source: BarSource, close: number): PriceEvent => ({
+    symbol, tsET: formatTsET(startMs), open: close, high: close, low: close, close, volume: 10, vwap: close, startMs, endMs: startMs + 60_000, barId: 1, source, revision: 0,
+  });
+  const messages = [event('TQQQ', 'live', 101.5), event('SQQQ', 'live', 20.25), event('TQQQ', 'backfill', 101.5), event('SOXL', 'live', 30)].map((e) => priceMessage(e, run));
+  assert.equal(messages[0]!.headers, messages[1]!.headers, 'one minute, one source: one header object');
+  assert.notEqual(messages[0]!.headers, messages[2]!.headers, 'another source: another');
+  assert.ok(Object.isFrozen(messages[0]!.headers));
+  assert.deepEqual(messages[2]!.headers, { strategy: 'SIGOR', env: 'MOCK', runId: 'r-1', version: PAYLOAD_VERSION, timestampET: formatTsET(startMs), source: 'backfill' });
+  for (const [i, message] of messages.entries()) {
+    const input = { offsetDelta: 17 + i, timestampDelta: 3, ...message };
+    assert.ok(encodeRecord(input).buffer.equals(kafkajsRecordEncoder(input).buffer), message.key);
+  }
+});
+
+test('a header object that is not frozen is read afresh for every record', () => {
+  assert.ok(kafkajsRecordEncoder !== null);
+  const headers: Record<string, string> = { source: 'live' };
+  const input = { key: 'TQQQ', value: 'v', headers };
   assert.ok(encodeRecord(input).buffer.equals(kafkajsRecordEncoder(input).buffer));
+  headers.source = 'backfill';
+  headers.extra = 'é';
+  const changed = encodeRecord(input).buffer;
+  assert.ok(changed.equals(kafkajsRecordEncoder(input).buffer));
+  assert.ok(changed.includes(Buffer.from('backfill')) && changed.includes(Buffer.from('é')));
 });
 
 test('the record batch checksum is CRC-32C, as kafkajs computes it', () => {
