@@ -133,16 +133,14 @@ class Writer {
  * The header section (count, then each key and value) of a frozen headers object, encoded
  * once. The gateway hands the producer a few shared, frozen header objects per minute
  * (see price-record.ts), so most records copy their headers instead of encoding them. An
- * object that is not frozen could change between records, so it is encoded every time.
+ * object that could change between records is encoded every time: one not frozen, or one
+ * holding arrays or Buffers (freezing is shallow).
  */
 const encodedHeaderSections = new WeakMap<object, Buffer>();
 
 function headerSection(headers: NonNullable<RecordInput['headers']>): Buffer {
-  const frozen = Object.isFrozen(headers);
-  if (frozen) {
-    const known = encodedHeaderSections.get(headers);
-    if (known !== undefined) return known;
-  }
+  const known = encodedHeaderSections.get(headers);
+  if (known !== undefined) return known;
   const headerKeys: string[] = [];
   const headerValues: RecordBytes[] = [];
   for (const name of Object.keys(headers)) {
@@ -157,6 +155,7 @@ function headerSection(headers: NonNullable<RecordInput['headers']>): Buffer {
       headerValues.push(entry);
     }
   }
+  const kept = Object.isFrozen(headers) && Object.values(headers).every((v) => typeof v === 'string' || v === null || v === undefined);
   const keyLengths = headerKeys.map(byteLengthOf);
   const valueLengths = headerValues.map(byteLengthOf);
   let size = sizeOfUVarInt(zigZag32(headerKeys.length));
@@ -165,13 +164,13 @@ function headerSection(headers: NonNullable<RecordInput['headers']>): Buffer {
     size += sizeOfUVarInt(zigZag32(valueLengths[i]!)) + Math.max(valueLengths[i]!, 0);
   }
   // A kept section gets a buffer of its own, so it does not pin a slab of Node's shared pool.
-  const out = new Writer(frozen ? Buffer.allocUnsafeSlow(size) : Buffer.allocUnsafe(size));
+  const out = new Writer(kept ? Buffer.allocUnsafeSlow(size) : Buffer.allocUnsafe(size));
   out.varint(headerKeys.length);
   for (let i = 0; i < headerKeys.length; i += 1) {
     out.bytes(headerKeys[i]!, keyLengths[i]!);
     out.bytes(headerValues[i], valueLengths[i]!);
   }
-  if (frozen) encodedHeaderSections.set(headers, out.buf);
+  if (kept) encodedHeaderSections.set(headers, out.buf);
   return out.buf;
 }
 

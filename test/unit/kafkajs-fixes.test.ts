@@ -138,7 +138,7 @@ test('the gateway\'s own records encode as kafkajs would encode them, their shar
   }
 });
 
-test('a header object that is not frozen is read afresh for every record', () => {
+test('a header object that may change is read afresh for every record', () => {
   assert.ok(kafkajsRecordEncoder !== null);
   const headers: Record<string, string> = { source: 'live' };
   const input = { key: 'TQQQ', value: 'v', headers };
@@ -148,6 +148,17 @@ test('a header object that is not frozen is read afresh for every record', () =>
   const changed = encodeRecord(input).buffer;
   assert.ok(changed.equals(kafkajsRecordEncoder(input).buffer));
   assert.ok(changed.includes(Buffer.from('backfill')) && changed.includes(Buffer.from('é')));
+  // Freezing is shallow: a frozen object's array or Buffer may still change in place.
+  const list = ['a'];
+  const bytes = Buffer.from('x');
+  for (const shallow of [Object.freeze({ list }), Object.freeze({ bytes })]) {
+    const input = { key: 'k', value: 'v', headers: shallow };
+    const before = encodeRecord(input).buffer;
+    list.push(String(list.length));
+    bytes.writeUInt8(bytes.readUInt8(0) + 1, 0);
+    const after = encodeRecord(input).buffer;
+    assert.ok(after.equals(kafkajsRecordEncoder(input).buffer) && !after.equals(before), `${Object.keys(shallow)[0]} read afresh`);
+  }
 });
 
 test('the record batch checksum is CRC-32C, as kafkajs computes it', () => {
