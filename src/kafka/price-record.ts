@@ -1,4 +1,4 @@
-import { PAYLOAD_VERSION, type PriceEvent, type PriceRecordHeaders } from '../contracts/price-event.ts';
+import { PAYLOAD_VERSION, type BarSource, type PriceEvent, type PriceRecordHeaders } from '../contracts/price-event.ts';
 import type { Heartbeat } from '../contracts/heartbeat.ts';
 
 /** Values every record of a run carries in its headers. */
@@ -16,7 +16,7 @@ export interface KafkaMessage {
 }
 
 /** Header objects shared by the records of one run, one minute and one source. */
-type SharedHeaders = Map<string, Partial<Record<PriceEvent['source'], Readonly<Record<string, string>>>>>;
+type SharedHeaders = Map<string, Partial<Record<BarSource, Readonly<Record<string, string>>>>>;
 const sharedHeaders = new WeakMap<RunIdentity, SharedHeaders>();
 /** Minutes remembered per run: a backfill spans up to MAX_BACKFILL_MINUTES of them; more only costs a rebuild. */
 const MAX_SHARED_MINUTES = 512;
