@@ -99,7 +99,13 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
     let clock: MarketClock = options.clock ?? { now: () => Date.now() };
     if (config.simulated) {
       const simClock = createSimClock({ startMarketMs: config.simStartMs ?? Date.now(), msPerMinute: config.replaySpeedMs });
-      simulator = await startSimulator({ apiKey: simKey!, clock: simClock, port: config.simPort, log: (line: string) => log.debug({ component: 'sim' }, line) });
+      simulator = await startSimulator({
+        apiKey: simKey!,
+        clock: simClock,
+        port: config.simPort,
+        feedDelayMarketMs: config.simFeedDelayMs,
+        log: (line: string) => log.debug({ component: 'sim' }, line),
+      });
       cleanups.push(() => simulator!.close());
       wsUrl = simulator.wsUrl;
       restUrl = simulator.restUrl;

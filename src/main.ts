@@ -59,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
           apiKey: secrets.polygonApiKey ?? undefined,
           msPerMinute: config.replaySpeedMs,
           startMarketMs: config.simStartMs ?? undefined,
+          feedDelayMarketMs: config.simFeedDelayMs,
           log: (line: string) => process.stdout.write(line + '\n'),
         });
     }

@@ -67,6 +67,8 @@ export interface GatewayConfig {
   replaySpeedMs: number;
   /** null: the simulator starts at the current instant. */
   simStartMs: number | null;
+  /** Simulator: how far its feed (socket and REST) runs behind its clock, market ms. */
+  simFeedDelayMs: number;
   simPort: number;
   logLevel: LogLevel;
 }

@@ -157,6 +157,7 @@ export function loadConfig(env: Env = process.env): { config: GatewayConfig; sec
     marketClock: oneOf<'wall' | 'simulator'>('MARKET_CLOCK', ['wall', 'simulator']),
     replaySpeedMs: integer('REPLAY_SPEED_MS', 10),
     simStartMs,
+    simFeedDelayMs: integer('SIM_FEED_DELAY_MS', 0, 86_400_000),
     simPort: integer('SIM_PORT', 0, 65535),
     logLevel: oneOf<LogLevel>('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
   };

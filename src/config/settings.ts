@@ -57,6 +57,7 @@ export const SETTINGS = [
   { name: 'MARKET_CLOCK', default: 'wall', description: 'wall, or simulator: follow the clock of an external simulator (`sentio-gateway sim`) found at POLYGON_REST_URL. The in-process simulator is always followed.' },
   { name: 'REPLAY_SPEED_MS', default: '1000', description: 'Simulator: wall milliseconds per market minute (60000 is real time).' },
   { name: 'SIM_START', default: null, description: 'Simulator: market instant its clock starts at (ISO 8601). Unset: now.' },
+  { name: 'SIM_FEED_DELAY_MS', default: '0', description: 'Simulator: market ms each bar (and REST) runs behind its minute\'s end, as the vendor\'s delayed feed does (900000).' },
   { name: 'SIM_PORT', default: '0', description: 'Simulator: port of `sentio-gateway sim` and of the in-process simulator (0 picks a free one).' },
   { name: 'LOG_LEVEL', default: 'info', description: 'trace | debug | info | warn | error | fatal | silent.' },
 ] as const satisfies readonly SettingSpec[];

@@ -13,6 +13,9 @@
  *   every authenticated client gets `[{"ev":"status","status":"disconnect","message":...}]`,
  *   then its socket is closed (code 1008). A stalled client misses the status (as it misses
  *   everything) but is closed all the same. Unauthenticated connections are left alone.
+ * - `restLatency(wallMs)`: from now on every REST aggregates answer is computed when asked
+ *   and sent `wallMs` wall milliseconds later, as from a slow vendor (0 ends it). A backfill
+ *   then stays in flight long enough for the socket to drop again meanwhile.
  * - `sendRaw(frames)`: raw frames, in order, to every authenticated client, for fuzzing. A
  *   string goes out as a text frame exactly as given; a Uint8Array as a binary frame exactly
  *   as given (so bytes that are not UTF-8 reach the client: a text frame must be valid UTF-8,
@@ -60,6 +63,7 @@ export type FaultKind =
   | 'sendMalformed'
   | 'sendRaw'
   | 'disconnect'
+  | 'restLatency'
   | 'repeatBar'
   | 'correctBar'
   | 'delayBar'
@@ -115,6 +119,8 @@ export type PlanStep = PlanAt &
     | { kind: 'sendMalformed'; text: string }
     /** `message` defaults to DISCONNECT_MESSAGE. */
     | { kind: 'disconnect'; message?: string }
+    /** REST answers from then on take `wallMs` (0: answer at once). */
+    | { kind: 'restLatency'; wallMs: number }
     /** `minuteMs` defaults to `atMinuteMs`. */
     | { kind: 'repeatBar' | 'correctBar' | 'skipMinute'; symbol: string; minuteMs?: number }
     | { kind: 'delayBar'; symbol: string; minuteMs?: number; marketMs: number }
@@ -128,6 +134,8 @@ export interface SimFaults {
   sendRaw(frames: RawFrame | readonly RawFrame[]): FaultLogEntry;
   /** Status `disconnect` to every authenticated client, then close (1008); `message` defaults to DISCONNECT_MESSAGE. */
   disconnect(message?: string): FaultLogEntry;
+  /** REST aggregates answers from now on are sent `wallMs` after they were asked for; 0 ends it. */
+  restLatency(wallMs: number): FaultLogEntry;
   repeatBar(symbol: string, minuteMs: number): FaultLogEntry;
   correctBar(symbol: string, minuteMs: number): FaultLogEntry;
   delayBar(symbol: string, minuteMs: number, marketMs: number): FaultLogEntry;
@@ -155,6 +163,8 @@ export interface FaultHost {
   stallConnections(durationWallMs: number): number[];
   sendRaw(frames: readonly RawFrame[]): number[];
   disconnectConnections(message: string): number[];
+  /** REST aggregates answers are held this long (wall ms) from now on. */
+  setRestLatency(wallMs: number): void;
   sendBar(bar: AggregateEvent, kind: SentBarKind, revision: number): number[];
   /** The agenda must look again (a hold or plan step was added). */
   poke(): void;
@@ -277,6 +287,11 @@ export function createFaults(host: FaultHost): FaultController {
   const disconnect = (ctx: Context, message: string): FaultLogEntry =>
     log(ctx, 'disconnect', 'applied', { text: message, connIds: host.disconnectConnections(message) });
 
+  const restLatency = (ctx: Context, wallMs: number): FaultLogEntry => {
+    host.setRestLatency(wallMs);
+    return log(ctx, 'restLatency', 'applied', { durationWallMs: wallMs });
+  };
+
   // --- plan --------------------------------------------------------------------------
 
   const runStep = (step: PlanStep, at: number): void => {
@@ -293,6 +308,9 @@ export function createFaults(host: FaultHost): FaultController {
         return;
       case 'disconnect':
         disconnect(ctx, step.message ?? DISCONNECT_MESSAGE);
+        return;
+      case 'restLatency':
+        restLatency(ctx, step.wallMs);
         return;
       case 'repeatBar':
         repeat(ctx, step.symbol, step.minuteMs ?? step.atMinuteMs);
@@ -341,7 +359,7 @@ export function createFaults(host: FaultHost): FaultController {
     else publishAt = Math.max(due, ledger.heldUntil(symbol, minuteMs) ?? due);
 
     for (const { step, at } of pending) {
-      if (step.kind === 'dropConnections' || step.kind === 'stall' || step.kind === 'sendMalformed' || step.kind === 'disconnect') continue;
+      if (step.kind === 'dropConnections' || step.kind === 'stall' || step.kind === 'sendMalformed' || step.kind === 'disconnect' || step.kind === 'restLatency') continue;
       if ((step.minuteMs ?? step.atMinuteMs) !== minuteMs) continue;
       if (step.kind === 'skipMinute' && step.symbol === ALL_SYMBOLS) {
         // Suppresses every symbol, but only before the minute's emission has run.
@@ -377,6 +395,10 @@ export function createFaults(host: FaultHost): FaultController {
     disconnect(message = DISCONNECT_MESSAGE) {
       if (typeof message !== 'string') throw new TypeError('disconnect message must be a string');
       return disconnect(direct(), message);
+    },
+    restLatency(wallMs) {
+      checkLatency(wallMs);
+      return restLatency(direct(), wallMs);
     },
     repeatBar: (symbol, minuteMs) => repeat(direct(), checkSymbol(symbol), checkMinute(minuteMs)),
     correctBar: (symbol, minuteMs) => correct(direct(), checkSymbol(symbol), checkMinute(minuteMs)),
@@ -428,6 +450,10 @@ function checkMinute(minuteMs: number): number {
   return minuteMs;
 }
 
+function checkLatency(wallMs: number): void {
+  if (!Number.isFinite(wallMs) || wallMs < 0) throw new RangeError('REST latency must be >= 0 wall ms');
+}
+
 function checkStep(step: PlanStep): void {
   checkMinute(step.atMinuteMs);
   if (step.offsetMarketMs !== undefined && (!Number.isFinite(step.offsetMarketMs) || step.offsetMarketMs < 0)) {
@@ -444,6 +470,9 @@ function checkStep(step: PlanStep): void {
       return;
     case 'disconnect':
       if (step.message !== undefined && typeof step.message !== 'string') throw new TypeError('disconnect message must be a string');
+      return;
+    case 'restLatency':
+      checkLatency(step.wallMs);
       return;
     case 'delayBar':
       if (!Number.isFinite(step.marketMs) || step.marketMs < 0) throw new RangeError('delay must be >= 0 market ms');

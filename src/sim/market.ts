@@ -1,7 +1,8 @@
 /**
  * The simulator's outbound market data: which aggregates go to which connection, and when.
  *
- * - Minute bars (`AM`): when the market reaches a minute's end plus `barDelayMarketMs`, every
+ * - Minute bars (`AM`): when the market reaches a minute's end plus the bar delay (the feed's
+ *   delay, if any, plus `barDelayMarketMs`), every
  *   authenticated connection gets the bars of the symbols it subscribes to, in symbol order,
  *   `eventsPerFrame` events per frame. Empty, skipped and held bars are left out; a held bar
  *   goes out alone when released. Queued repeats and corrections run right after a bar is
@@ -36,6 +37,8 @@ export interface MarketHost {
   readonly stats: SimStats;
   readonly events: EventEmitter<SimEvents>;
   readonly eventsPerFrame: number;
+  /** Second bars run this much behind the market clock too (a delayed feed). */
+  readonly feedDelayMarketMs: number;
   /** Symbols that have data; undefined = every symbol. */
   readonly universe: ReadonlySet<string> | undefined;
   sessions(): Iterable<Session>;
@@ -196,11 +199,11 @@ export function createMarket(host: MarketHost, firstMinuteMs: number): Market {
     secondSource: {
       name: 'second',
       priority: 3,
-      nextAt: () => (Number.isFinite(nextSecond) ? nextSecond + SECOND_MS : Number.POSITIVE_INFINITY),
+      nextAt: () => (Number.isFinite(nextSecond) ? nextSecond + SECOND_MS + host.feedDelayMarketMs : Number.POSITIVE_INFINITY),
       run() {
         const secondMs = nextSecond;
         nextSecond += SECOND_MS;
-        const floor = Math.floor((clock.now() - SECOND_BACKLOG_MS) / SECOND_MS) * SECOND_MS;
+        const floor = Math.floor((clock.now() - host.feedDelayMarketMs - SECOND_BACKLOG_MS) / SECOND_MS) * SECOND_MS;
         if (nextSecond < floor) nextSecond = floor;
         emitSecond(secondMs);
       },
@@ -210,7 +213,7 @@ export function createMarket(host: MarketHost, firstMinuteMs: number): Market {
     subscriptionsChanged() {
       const active = anySecondSubscribers();
       if (active && !Number.isFinite(nextSecond)) {
-        nextSecond = Math.floor(clock.now() / SECOND_MS) * SECOND_MS;
+        nextSecond = Math.floor((clock.now() - host.feedDelayMarketMs) / SECOND_MS) * SECOND_MS;
       } else if (!active) {
         nextSecond = Number.POSITIVE_INFINITY;
       }

@@ -2,7 +2,8 @@
  * Polygon's REST endpoints the gateway uses, answered from the same ledger as the socket:
  *
  * - `GET /v2/aggs/ticker/{T}/range/1/minute/{from}/{to}` (`adjusted`, `sort`, `limit`):
- *   bars whose start lies in [from, to] and whose minute has CLOSED by the simulated clock;
+ *   bars whose start lies in [from, to] and whose minute has CLOSED by the simulated clock
+ *   (a delayed feed's REST lags as its socket does: a minute closes `feedDelayMarketMs` late);
  *   empty and skipped minutes are absent; corrections already sent are applied; bars held by
  *   `delayBar` are present (REST is built from trades, not from the socket). `from`/`to` are
  *   epoch ms or `YYYY-MM-DD` (a UTC day; `to` covers the whole day). As Polygon does, an
@@ -35,6 +36,12 @@ const MAX_SCAN_MINUTES = 2_000_000;
 export interface RestHost {
   readonly clock: SimClock;
   readonly ledger: BarLedger;
+  /** How far the feed runs behind the market clock (market ms); REST lags the same. */
+  readonly feedDelayMarketMs: number;
+  /** Wall ms an aggregates answer waits before it is sent (the `restLatency` fault). */
+  latencyWallMs(): number;
+  /** An aggregates request is being answered (+1) or its answer went out (-1). */
+  inFlight(delta: 1 | -1): void;
   readonly universe: ReadonlySet<string> | undefined;
   readonly log: SimLogger;
   checkKey(candidate: string): boolean;
@@ -48,12 +55,13 @@ export function createRestHandler(host: RestHost): RestHandler {
   return (req, res) => {
     const requestId = randomBytes(16).toString('hex');
     const url = new URL(req.url ?? '/', 'http://sim.invalid');
-    const reply = (status: number, body: unknown): void => {
+    const send = (status: number, body: unknown): void => {
       const text = JSON.stringify(body);
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       res.end(text);
       host.log.debug({ method: req.method, path: url.pathname, status }, 'sim: rest');
     };
+    let reply = send;
 
     if (req.method !== 'GET') {
       reply(405, { status: 'ERROR', request_id: requestId, error: 'method not allowed' });
@@ -84,6 +92,17 @@ export function createRestHandler(host: RestHost): RestHandler {
     }
     const m = /^\/v2\/aggs\/ticker\/([^/]+)\/range\/([^/]+)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
     if (m) {
+      // A slow vendor: the answer is what REST had when asked, sent later.
+      const latency = host.latencyWallMs();
+      if (latency > 0) {
+        host.inFlight(1);
+        reply = (status, body) => {
+          setTimeout(() => {
+            host.inFlight(-1);
+            if (!res.destroyed) send(status, body);
+          }, latency);
+        };
+      }
       const [, rawTicker = '', multiplier, timespan, rawFrom = '', rawTo = ''] = m;
       aggregates(host, requestId, reply, url, decodeURIComponent(rawTicker), multiplier, timespan, rawFrom, rawTo);
       return;
@@ -121,8 +140,8 @@ function aggregates(
   const adjusted = url.searchParams.get('adjusted') !== 'false';
 
   const { ledger, clock } = host;
-  // Minute M has closed when M + 1 minute <= now.
-  const lastClosed = minuteStart(clock.now()) - MINUTE_MS;
+  // Minute M has closed when M + 1 minute <= now (the feed's now, for a delayed feed).
+  const lastClosed = minuteStart(clock.now() - host.feedDelayMarketMs) - MINUTE_MS;
   const first = Math.ceil(from / MINUTE_MS) * MINUTE_MS;
   const last = Math.min(minuteStart(to), lastClosed);
   const known = host.universe === undefined || host.universe.has(ticker);

@@ -53,6 +53,12 @@ export interface SimulatorOptions {
   eventsPerFrame?: number;
   /** Market ms between a minute's end and its `AM` bar going out; default 2000. */
   barDelayMarketMs?: number;
+  /**
+   * How far the whole feed runs behind the market clock, in market ms; default 0. The
+   * vendor's delayed plans get 900000: every bar goes out that much later than
+   * `barDelayMarketMs` says, and REST has a minute only that much after it closed.
+   */
+  feedDelayMarketMs?: number;
   /** Share of empty (bar-less) minutes, deterministic by hash; default 0. */
   emptyRate?: number;
   /** Wall ms a new connection has to authenticate; default 10000. */
@@ -81,6 +87,7 @@ export interface Simulator {
   readonly faults: SimFaults;
   readonly events: EventEmitter<SimEvents>;
   readonly barDelayMarketMs: number;
+  readonly feedDelayMarketMs: number;
   readonly emptyRate: number;
   /** False when any non-empty key is accepted (no apiKey given). */
   readonly keyRequired: boolean;
@@ -97,6 +104,8 @@ export interface Simulator {
   bufferedBytes(): number;
   /** Union of the channels of all authenticated connections, sorted. */
   subscriptions(): string[];
+  /** REST aggregates answers held back by the `restLatency` fault right now. */
+  restRequestsInFlight(): number;
   /** Resolves with the first `event` payload that satisfies `predicate`. */
   waitFor<K extends keyof SimEventPayloads>(
     event: K,
@@ -117,6 +126,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const maxConnections = positiveInt(opts.maxConnections ?? 1, 'maxConnections');
   const authTimeoutMs = nonNegative(opts.authTimeoutMs ?? 10_000, 'authTimeoutMs');
   const barDelayMarketMs = nonNegative(opts.barDelayMarketMs ?? 2_000, 'barDelayMarketMs');
+  const feedDelayMarketMs = nonNegative(opts.feedDelayMarketMs ?? 0, 'feedDelayMarketMs');
   const slowConsumerBytes = positiveInt(opts.slowConsumerBytes ?? 8 * 1024 * 1024, 'slowConsumerBytes');
   const emptyRate = opts.emptyRate ?? 0;
   if (!(emptyRate >= 0 && emptyRate <= 1)) throw new RangeError('emptyRate must be within [0, 1]');
@@ -136,8 +146,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   };
 
   // The first minute whose due time is still ahead; earlier minutes are history (REST only).
-  const firstMinuteMs = minuteStart(clock.now() - MINUTE_MS - barDelayMarketMs) + MINUTE_MS;
-  const ledger = createBarLedger({ emptyRate, barDelayMarketMs, firstMinuteMs });
+  const firstMinuteMs = minuteStart(clock.now() - MINUTE_MS - feedDelayMarketMs - barDelayMarketMs) + MINUTE_MS;
+  const ledger = createBarLedger({ emptyRate, barDelayMarketMs: feedDelayMarketMs + barDelayMarketMs, firstMinuteMs });
+  let restLatencyWallMs = 0;
+  let restInFlight = 0;
   const stats = createStats();
   const events = new EventEmitter<SimEvents>();
   events.setMaxListeners(1_000);
@@ -152,6 +164,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       stats,
       events,
       eventsPerFrame,
+      feedDelayMarketMs,
       universe,
       sessions: () => sessions.values(),
       runQueued: (symbol, minuteMs) => faults.runQueued(symbol, minuteMs),
@@ -187,6 +200,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       const ids: number[] = [];
       for (const s of [...sessions.values()]) if (s.authenticated && s.disconnect(message)) ids.push(s.id);
       return ids;
+    },
+    setRestLatency(wallMs) {
+      restLatencyWallMs = wallMs;
     },
     sendBar: (bar, kind, revision) => market.sendBar(bar, kind, revision),
     poke: () => agenda.poke(),
@@ -229,7 +245,17 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
 
   let baseUrl = '';
   const server = createServer(
-    createRestHandler({ clock, ledger, universe, log, checkKey, baseUrl: () => baseUrl }),
+    createRestHandler({
+      clock,
+      ledger,
+      feedDelayMarketMs,
+      latencyWallMs: () => restLatencyWallMs,
+      inFlight: (delta) => (restInFlight += delta),
+      universe,
+      log,
+      checkKey,
+      baseUrl: () => baseUrl,
+    }),
   );
   server.on('clientError', (_err, socket) => socket.destroy());
   const wss = new WebSocketServer({ noServer: true, autoPong: false, clientTracking: false, maxPayload: 1 << 20 });
@@ -312,6 +338,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     faults,
     events,
     barDelayMarketMs,
+    feedDelayMarketMs,
     emptyRate,
     keyRequired: keyBytes !== undefined,
     firstMinuteMs,
@@ -327,6 +354,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       for (const s of sessions.values()) if (s.authenticated) for (const c of s.channels) all.add(c);
       return [...all].sort();
     },
+    restRequestsInFlight: () => restInFlight,
     waitFor,
     async waitForMinute(minuteMs, waitOpts = {}) {
       if (ledger.lastEmittedMinute() >= minuteMs) return;

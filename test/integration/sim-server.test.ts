@@ -19,7 +19,8 @@ import {
   simSecondBar,
   startSimulator,
 } from '../../src/sim/index.ts';
-import type { Simulator, SimulatorOptions } from '../../src/sim/index.ts';
+import type { SentBar, Simulator, SimulatorOptions } from '../../src/sim/index.ts';
+import { eventually } from '../support/gateway.ts';
 
 const KEY = 'test-key-0123456789';
 const MS_PER_MINUTE = 200;
@@ -691,6 +692,54 @@ describe('simulator: REST', () => {
     assert.ok(upcoming.length > 0);
     assert.equal(upcoming[0]?.date, '2025-06-19');
     assert.ok(upcoming.some((h) => h.status === 'early-close'));
+  });
+});
+
+describe('simulator: a delayed feed and a slow REST', () => {
+  const DELAY = 15 * MINUTE_MS;
+
+  it('a delayed feed sends each bar 15 market minutes late, and REST has a minute only as late', async () => {
+    const s = await sim({ feedDelayMarketMs: DELAY });
+    assert.equal(s.feedDelayMarketMs, DELAY);
+    const sent: SentBar[] = [];
+    s.events.on('bar', (bar) => sent.push(bar));
+    const c = await ready(s, ['AM.TQQQ']);
+    await c.until(() => c.bars().length >= 3 || undefined, 'three delayed bars');
+    assert.deepEqual(c.bars().slice(0, 3), sent.slice(0, 3).map((b) => b.bar));
+    for (const { bar, marketMs } of sent) {
+      // Sent at the minute's end + 15 minutes + the usual 2 s (timers may fire a little late).
+      assert.ok(marketMs - bar.e >= DELAY + s.barDelayMarketMs, `${new Date(bar.s).toISOString()} sent ${marketMs - bar.e} ms after its end`);
+      assert.ok(marketMs - bar.e < DELAY + s.barDelayMarketMs + MINUTE_MS);
+      assert.deepEqual(bar, simMinuteBar('TQQQ', bar.s));
+    }
+    const before = s.clock.now();
+    const { body } = await getJson(`${s.restUrl}/v2/aggs/ticker/TQQQ/range/1/minute/${START - 60 * MINUTE_MS}/${START + 60 * MINUTE_MS}?apiKey=${KEY}`);
+    const after = s.clock.now();
+    const lastT = (body['results'] as { t: number }[]).at(-1)!.t;
+    assert.ok(lastT >= minuteStart(before - DELAY) - MINUTE_MS && lastT <= minuteStart(after - DELAY) - MINUTE_MS, 'REST lags as the socket does');
+  });
+
+  it('restLatency holds REST answers (computed when asked) for the given wall time, and 0 ends it', async () => {
+    const s = await sim();
+    const entry = s.faults.restLatency(300);
+    assert.deepEqual([entry.kind, entry.outcome, entry.durationWallMs], ['restLatency', 'applied', 300]);
+    const path = `${s.restUrl}/v2/aggs/ticker/SOXL/range/1/minute/${START - 10 * MINUTE_MS}/${START + 60 * MINUTE_MS}?apiKey=${KEY}`;
+    const asked = s.clock.now();
+    const startedAt = performance.now();
+    const slow = getJson(path);
+    await eventually('the request to be held', () => (s.restRequestsInFlight() === 1 ? true : undefined), 5_000, 5);
+    const { body } = await slow;
+    assert.ok(performance.now() - startedAt >= 300);
+    assert.equal(s.restRequestsInFlight(), 0);
+    // The answer is what REST had when asked, though the market moved on meanwhile (300 wall
+    // ms are 1.5 market minutes here).
+    const lastT = (body['results'] as { t: number }[]).at(-1)!.t;
+    assert.ok(lastT >= minuteStart(asked) - MINUTE_MS);
+    assert.ok(lastT < minuteStart(s.clock.now()) - MINUTE_MS, 'REST has newer minutes by the time the answer arrives');
+    s.faults.restLatency(0);
+    const quick = performance.now();
+    await getJson(path);
+    assert.ok(performance.now() - quick < 300);
   });
 });
 
