@@ -2,26 +2,41 @@ import type { BarRouter, BackfillRange } from './bars/bar-router.ts';
 import type { BarLedger } from './bars/ledger.ts';
 import { draftFromRest } from './bars/normalize.ts';
 import type { Calendar } from './bars/calendar.ts';
-import { MINUTE_MS, minuteStart } from './contracts/time-format.ts';
+import { firstUnsettledMinute, lastClosedMinute, planBackfill, restSettledThrough } from './bars/watermark.ts';
+import { MINUTE_MS } from './contracts/time-format.ts';
+import type { RestAggregate } from './contracts/polygon-wire.ts';
 import type { MinuteAggregatesClient } from './feed/rest-aggregates.ts';
 import type { Logger } from './ops/logger.ts';
 
 /**
  * The vendor re-sends a bar when late trades change it, for up to about 15 minutes. A
- * backfill re-reads that many recent minutes even when they were published, so a correction
- * sent while the socket was down still reaches consumers (as the next revision).
+ * backfill re-reads that many minutes before the symbol's newest bar even when they were
+ * published, so a correction sent while the socket was down still reaches consumers (as
+ * the next revision).
  */
 export const CORRECTION_WINDOW_MINUTES = 15;
+
+/** The feed's clock, as the backfill needs it (see FeedClock). */
+export interface BackfillFeedClock {
+  /** The instant the feed has provably reached; null while that is unknown. */
+  present(): number | null;
+  /** The present, or where the feed is expected to be before any bar. */
+  presentOrExpected(): number;
+  /** Resolves true once the present reaches `feedMs`, false on abort or timeout (market ms). */
+  until(feedMs: number, signal: AbortSignal, timeoutMarketMs: number): Promise<boolean>;
+}
 
 export interface BackfillRunnerOptions {
   router: BarRouter;
   ledger: BarLedger;
   calendar: Calendar;
   client: MinuteAggregatesClient;
-  /** Market time now. */
-  now(): number;
-  /** Resolves once market time reaches `marketMs` (or the runner is stopped). */
-  sleepUntil(marketMs: number, signal: AbortSignal): Promise<void>;
+  feed: BackfillFeedClock;
+  /**
+   * Longest wait (market ms) for the feed to pass a minute REST has not settled. Past it the
+   * backfill releases what is proven, and the router asks again for what is not.
+   */
+  proofTimeoutMs: number;
   /** Resolves once the Kafka buffer has room for `bars` more records (so a replay cannot overflow it). */
   waitForRoom(bars: number, signal: AbortSignal): Promise<void>;
   /** How long after its end a minute's bar is surely in REST (FILL_GRACE_MS). */
@@ -36,9 +51,9 @@ export interface BackfillRunnerOptions {
 
 /**
  * Closes the gaps a reconnect, a restart or a Kafka overflow left: for each symbol, asks
- * REST for the minutes between its last record and the last closed minute (bounded by
- * MAX_BACKFILL_MINUTES) and hands them to the router, which publishes them ahead of the
- * live bars it held meanwhile. Requests for a symbol already queued are merged.
+ * REST for the minutes after its settled watermark up to the last minute closed in feed
+ * time (bounded by MAX_BACKFILL_MINUTES) and hands them to the router, which publishes them
+ * ahead of the live bars it held meanwhile. Requests for a symbol already queued are merged.
  */
 export class BackfillRunner {
   readonly #o: BackfillRunnerOptions;
@@ -82,7 +97,7 @@ export class BackfillRunner {
   async #worker(): Promise<void> {
     for (;;) {
       // A symbol being backfilled is not picked again until it is done; a request that
-      // came meanwhile runs after, from where the first one left the ledger.
+      // came meanwhile runs after, from where the first one left the watermark.
       const symbol = this.#nextQueued();
       if (symbol === undefined || this.#stopped) return;
       this.#queued.delete(symbol);
@@ -105,59 +120,63 @@ export class BackfillRunner {
     return undefined;
   }
 
-  /** Last minute whose bar REST surely had at `marketMs`. */
-  #settledThrough(marketMs: number): number {
-    return Math.floor((marketMs - this.#o.graceMs) / MINUTE_MS) * MINUTE_MS - MINUTE_MS;
-  }
-
   async #backfill(symbol: string): Promise<void> {
-    const now = this.#o.now();
-    const through = minuteStart(now) - MINUTE_MS;
-    const floor = minuteStart(now) - this.#o.maxBackfillMinutes * MINUTE_MS;
-    const last = this.#o.ledger.lastMinute(symbol);
-    const wanted = last === null ? floor : last + MINUTE_MS;
-    // Also look again at the minutes the vendor may still have corrected while we were away.
-    const from = Math.max(Math.min(wanted, through - (CORRECTION_WINDOW_MINUTES - 1) * MINUTE_MS), floor);
-    if (last !== null && wanted < floor) {
-      this.#o.log.error({ symbol, missedMinutes: (floor - wanted) / MINUTE_MS, maxBackfillMinutes: this.#o.maxBackfillMinutes }, 'gap longer than MAX_BACKFILL_MINUTES: the oldest minutes stay missing');
+    const { router, ledger, feed, log } = this.#o;
+    const signal = this.#abort.signal;
+    // Before any bar has shown how far the feed runs behind, where to look is only a guess.
+    if (feed.present() === null) await feed.until(Number.NEGATIVE_INFINITY, signal, this.#o.proofTimeoutMs);
+    const plan = planBackfill({
+      watermark: router.settledThrough(symbol),
+      newestBar: ledger.lastMinute(symbol),
+      presentMs: feed.presentOrExpected(),
+      maxBackfillMinutes: this.#o.maxBackfillMinutes,
+      correctionWindowMinutes: CORRECTION_WINDOW_MINUTES,
+    });
+    if (plan.lost !== null) {
+      log.error({ symbol, missedMinutes: (plan.lost.through - plan.lost.from) / MINUTE_MS + 1, maxBackfillMinutes: this.#o.maxBackfillMinutes }, 'gap longer than MAX_BACKFILL_MINUTES: the oldest minutes stay missing');
     }
-    if (from > through) {
-      this.#o.router.release(symbol, [], null);
+    let through = plan.through;
+    if (plan.from > through) {
+      router.release(symbol, [], { from: plan.from, through, settledThrough: through });
       return;
     }
     try {
-      // The minutes the socket cannot vouch for (their bars were due before we subscribed)
-      // must be settled in REST before REST's silence may be read as "no trades".
-      const watchedFrom = this.#o.router.watchedFrom;
-      const mustSettle = watchedFrom === null ? through : Math.min(through, watchedFrom - MINUTE_MS);
-      let fetchedAt = this.#o.now();
-      const bars = new Map((await this.#o.client.fetch(symbol, from, through)).map((a) => [a.t, a]));
-      while (!this.#stopped) {
-        const settled = this.#settledThrough(fetchedAt);
-        let missing: number | null = null;
-        for (let m = Math.max(from, settled + MINUTE_MS); m <= mustSettle; m += MINUTE_MS) {
-          if (!bars.has(m)) {
-            missing = m;
-            break;
-          }
-        }
-        if (missing === null) break;
-        // REST may lag the socket by a few seconds: look again once those minutes settle.
-        await this.#o.sleepUntil(mustSettle + MINUTE_MS + this.#o.graceMs, this.#abort.signal);
-        fetchedAt = this.#o.now();
-        for (const a of await this.#o.client.fetch(symbol, missing, through)) bars.set(a.t, a);
+      const bars = new Map<number, RestAggregate>();
+      let fetchFrom = plan.from;
+      let settled = Number.NEGATIVE_INFINITY;
+      for (;;) {
+        // The present before asking: REST's answer holds at least what it had then.
+        const askedAt = feed.present();
+        for (const a of await this.#o.client.fetch(symbol, fetchFrom, through)) bars.set(a.t, a);
+        settled = Math.max(settled, restSettledThrough(askedAt, this.#o.graceMs, newestKey(bars)));
+        // The minutes the socket cannot vouch for (their bars were due before the session
+        // watched) must be settled in REST before REST's silence may be read as "no trades".
+        const watchedFrom = router.watchedFrom;
+        const mustSettle = watchedFrom === null ? through : Math.min(through, watchedFrom - MINUTE_MS);
+        const missing = firstUnsettledMinute(plan.from, mustSettle, settled, bars);
+        if (missing === null || this.#stopped) break;
+        // REST lags the socket: look again once the feed has surely passed that minute.
+        if (!(await feed.until(missing + MINUTE_MS + this.#o.graceMs, signal, this.#o.proofTimeoutMs))) break;
+        through = Math.max(through, lastClosedMinute(feed.presentOrExpected()));
+        fetchFrom = missing;
       }
       const drafts = [...bars.values()].map((a) => draftFromRest(symbol, a, this.#o.calendar));
-      await this.#o.waitForRoom(drafts.length, this.#abort.signal);
-      const range = { from, through, settledThrough: Math.min(through, this.#settledThrough(fetchedAt)) };
-      this.#o.router.release(symbol, drafts, range);
+      await this.#o.waitForRoom(drafts.length, signal);
+      const range: BackfillRange = { from: plan.from, through, settledThrough: Math.min(through, settled) };
+      router.release(symbol, drafts, range);
       this.#o.onBackfilled?.(symbol, drafts.length, range);
     } catch (error) {
       // Give up on this gap rather than hold live bars for ever: consumers need the present.
       const failure = error instanceof Error ? error : new Error(String(error));
-      this.#o.log.error({ symbol, error: failure.message, from: new Date(from).toISOString(), through: new Date(through).toISOString() }, 'backfill failed: these minutes stay missing');
+      log.error({ symbol, error: failure.message, from: new Date(plan.from).toISOString(), through: new Date(through).toISOString() }, 'backfill failed: these minutes stay missing');
       this.#o.onFailed?.(symbol, failure);
-      this.#o.router.release(symbol, [], null);
+      router.release(symbol, [], null);
     }
   }
+}
+
+function newestKey(bars: ReadonlyMap<number, unknown>): number | null {
+  let newest: number | null = null;
+  for (const t of bars.keys()) if (newest === null || t > newest) newest = t;
+  return newest;
 }

@@ -9,8 +9,11 @@ import { topicNames, type TopicNames } from './contracts/topics.ts';
 import { BarLedger } from './bars/ledger.ts';
 import { createCalendar, type Calendar } from './bars/calendar.ts';
 import { fetchMarketCalendar } from './feed/market-status.ts';
-import { normalizeAggregate } from './bars/normalize.ts';
-import { BarRouter, repeatDropReason, type SocketProof } from './bars/bar-router.ts';
+import { normalizeAggregate, type PriceEventDraft } from './bars/normalize.ts';
+import { BarRouter, repeatDropReason } from './bars/bar-router.ts';
+import { FeedClock } from './clock/feed-clock.ts';
+import { wallClock, type MarketClock } from './clock/market-clock.ts';
+import { SocketWatch } from './feed/socket-watch.ts';
 import { BackfillRunner, CORRECTION_WINDOW_MINUTES } from './backfill.ts';
 import { createMinuteAggregatesClient } from './feed/rest-aggregates.ts';
 import { readPriceTail } from './kafka/resume.ts';
@@ -36,10 +39,7 @@ import { GATEWAY_VERSION } from './version.ts';
 /** How far ahead of our clock a bar may start (clock skew between us and the vendor). */
 const FUTURE_BAR_TOLERANCE_MS = 2 * 60_000;
 
-/** Market time: the wall clock live, the simulator's clock in MOCK mode. */
-export interface MarketClock {
-  now(): number;
-}
+export type { MarketClock } from './clock/market-clock.ts';
 
 export interface GatewayOptions {
   /** Overrides the logger (tests capture lines through it). */
@@ -96,7 +96,7 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
     let simulator: Simulator | null = null;
     let wsUrl = config.polygonWsUrl;
     let restUrl = config.polygonRestUrl;
-    let clock: MarketClock = options.clock ?? { now: () => Date.now() };
+    let clock: MarketClock = options.clock ?? wallClock;
     if (config.simulated) {
       const simClock = createSimClock({ startMarketMs: config.simStartMs ?? Date.now(), msPerMinute: config.replaySpeedMs });
       simulator = await startSimulator({
@@ -168,24 +168,14 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
     let lastAckedBarStart: number | null = null;
     let lastBarArrivedAt: number | null = null; // market time
     let subscribedSince: number | null = null; // market time
+    /** The feed's own clock: expectations of the feed run on it, not on ours. */
+    const feedClock = new FeedClock({ clock, delayMs: config.polygonFeedDelayMs, graceMs: config.fillGraceMs });
     /** What the current socket session proved it delivered; see BarRouter.fillDue. */
-    const proof: SocketProof = { latestBarMinute: null, pingAnsweredAt: null };
+    const socketWatch = new SocketWatch();
+    const watchedFrom = (): number | null => socketWatch.watchedFrom(feedClock.timing);
     /** Symbols whose queued records a full buffer pushed out: replayed from REST once Kafka is back. */
     const resync = new Set<string>();
     let started = false;
-
-    // The topic is the state: learn what consumers already have before adding to it.
-    const tail = await readPriceTail(kafka, topics.prices, {
-      perPartition: Math.max(1000, Math.ceil(config.symbols.length * (config.maxBackfillMinutes + 60) * 1.2)),
-      timeoutMs: 60_000,
-    });
-    for (const event of tail) {
-      if (!symbols.has(event.symbol)) continue;
-      ledger.restore(event);
-      if (event.revision === 0 && event.startMs > (ackedMinute.get(event.symbol) ?? -Infinity)) ackedMinute.set(event.symbol, event.startMs);
-      if (lastAckedBarStart === null || event.startMs > lastAckedBarStart) lastAckedBarStart = event.startMs;
-    }
-    log.info({ records: tail.length, symbols: ackedMinute.size }, 'resumed from the topic');
 
     const sink = new RecordSink<RecordMeta>({
       producer,
@@ -227,7 +217,7 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
           const hit = new Set(dropped.map((r) => (r.meta as { event: PriceEvent }).event.symbol));
           const withdrawn = sink.withdraw((r) => r.meta.kind === 'bar' && hit.has(r.meta.event.symbol));
           for (const { meta } of [...dropped, ...withdrawn].reverse()) {
-            if (meta.kind === 'bar') ledger.forget(meta.event.symbol, meta.event.startMs, meta.event.revision);
+            if (meta.kind === 'bar') router.forget(meta.event.symbol, meta.event.startMs, meta.event.revision);
           }
           for (const symbol of hit) resync.add(symbol);
           router.hold([...hit]);
@@ -274,6 +264,7 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
       onDuplicate: (_draft, source, repeats) => metrics.eventsDropped.inc({ reason: repeatDropReason(source, repeats) }),
       onTooLate: () => metrics.eventsDropped.inc({ reason: 'too_late' }),
       onOutOfOrder: (event) => log.warn({ symbol: event.symbol, tsET: event.tsET }, 'late first bar for an earlier minute published out of order'),
+      onUnproven: (symbol) => backfill.request([symbol], 'unproven_gap'),
     });
     const backfill = new BackfillRunner({
       router,
@@ -287,8 +278,8 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
           log.warn({ error: error.message, attempt }, 'REST backfill request failed; retrying');
         },
       }),
-      now: () => clock.now(),
-      sleepUntil: (marketMs, signal) => sleepUntilMarket(clock, marketMs, signal),
+      feed: feedClock,
+      proofTimeoutMs: config.feedStaleMs,
       waitForRoom: async (bars, signal) => {
         while (sink.buffered + bars > config.maxBufferedBars && !signal.aborted) await new Promise((resolve) => setTimeout(resolve, 20));
       },
@@ -301,6 +292,19 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
     });
     cleanups.push(async () => backfill.stop());
 
+    // The topic is the state: learn what consumers already have before adding to it.
+    const tail = await readPriceTail(kafka, topics.prices, {
+      perPartition: Math.max(1000, Math.ceil(config.symbols.length * (config.maxBackfillMinutes + 60) * 1.2)),
+      timeoutMs: 60_000,
+    });
+    for (const event of tail) {
+      if (!symbols.has(event.symbol)) continue;
+      router.restore(event);
+      if (event.revision === 0 && event.startMs > (ackedMinute.get(event.symbol) ?? -Infinity)) ackedMinute.set(event.symbol, event.startMs);
+      if (lastAckedBarStart === null || event.startMs > lastAckedBarStart) lastAckedBarStart = event.startMs;
+    }
+    log.info({ records: tail.length, symbols: ackedMinute.size }, 'resumed from the topic');
+
     const onFrame = (frame: ParsedFrame, receivedAt: number): void => {
       try {
         handleFrame(frame, receivedAt);
@@ -311,6 +315,8 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
       }
     };
     const logInternal = throttle(1000, (message: string) => log.error({ error: message }, 'frame handling failed; frame dropped'));
+    /** The frame's bars that passed the checks; reused from frame to frame. */
+    const accepted: PriceEventDraft[] = [];
     const handleFrame = (frame: ParsedFrame, receivedAt: number): void => {
       metrics.framesReceived.inc();
       for (const reject of frame.rejects) {
@@ -322,7 +328,9 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
       let seconds = 0;
       let statuses = 0;
       let unknown = 0;
+      let newestBarEnd = Number.NEGATIVE_INFINITY;
       const now = clock.now();
+      accepted.length = 0;
       try {
         for (const parsed of frame.events) {
           switch (parsed.kind) {
@@ -341,8 +349,8 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
                 logReject('future_bar', `${draft.symbol} ${draft.tsET}`);
                 break;
               }
-              if (proof.latestBarMinute === null || draft.startMs > proof.latestBarMinute) proof.latestBarMinute = draft.startMs;
-              router.acceptLive(draft, receivedAt);
+              if (draft.endMs > newestBarEnd) newestBarEnd = draft.endMs;
+              accepted.push(draft);
               break;
             }
             case 'second':
@@ -357,6 +365,15 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
               logUnknown(parsed.ev);
               break;
           }
+        }
+        if (accepted.length > 0) {
+          // The feed's clock and the session's proof learn from the frame before its bars are
+          // routed, so that the bars are judged by what they themselves show.
+          const lag = feedClock.observe(newestBarEnd);
+          if (lag !== null) metrics.feedLag.set(lag / 1000);
+          for (const draft of accepted) socketWatch.sawBar(draft.startMs);
+          router.watch(watchedFrom());
+          for (const draft of accepted) router.acceptLive(draft, receivedAt);
         }
       } finally {
         if (minutes > 0) metrics.eventsReceived.inc({ type: 'AM' }, minutes);
@@ -383,22 +400,20 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
       random: options.random,
       onFrame,
       now: () => clock.now(),
-      onPong: (sentAt) => {
-        if (proof.pingAnsweredAt === null || sentAt > proof.pingAnsweredAt) proof.pingAnsweredAt = sentAt;
-      },
+      onPong: (sentAt) => socketWatch.answered(sentAt),
       onStateChange: (state: FeedState, reason) => {
         setFeedState(metrics, state);
         if (state === 'subscribed') {
           subscribedSince = clock.now();
-          proof.latestBarMinute = null;
-          proof.pingAnsweredAt = null;
+          socketWatch.subscribed(feedClock.expectedNow());
           log.info({ symbols: config.symbols.length }, 'feed subscribed');
           // Before the first bar of this session is handled: whatever was missed comes first.
-          router.watching(subscribedSince);
+          router.watch(watchedFrom());
           backfill.request(config.symbols, 'subscribed');
         } else if (state !== 'stopped') {
           subscribedSince = null;
-          router.watching(null);
+          socketWatch.ended();
+          router.watch(null);
         }
         if (reason !== null) log.debug({ state, reason }, 'feed state');
       },
@@ -412,7 +427,7 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
         kafkaWritable: sink.writable,
         feedState: session.state,
         feedReason: session.reason,
-        inRegularSession: calendar.marketSessionOf(now) === 'regular',
+        inRegularSession: calendar.marketSessionOf(feedClock.presentOrExpected()) === 'regular',
         msSinceLastBar: lastBarArrivedAt === null ? null : now - lastBarArrivedAt,
         msSinceSubscribed: subscribedSince === null ? null : now - subscribedSince,
         staleAfterMs: config.feedStaleMs,
@@ -433,7 +448,8 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
         lastBarStartMs: lastAckedBarStart,
         barsPublished,
         uptimeMs: performance.now() - startedAt,
-        marketSession: calendar.marketSessionOf(now),
+        // The session the feed is in: a delayed feed opens 15 minutes after the exchange.
+        marketSession: calendar.marketSessionOf(feedClock.presentOrExpected()),
         completeMinuteMs: completeMinute(config.symbols, ackedMinute),
       });
       sink.enqueueControl({ topic: topics.heartbeat, message: heartbeatMessage(beat), meta: { kind: 'heartbeat', status: beat.status } });
@@ -451,7 +467,7 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
     cleanups.push(() => session.stop());
     // Empty minutes: checked every market second (bounded to [20 ms, 1 s] of wall time).
     const fillEveryMs = Math.min(1000, Math.max(20, config.simulated ? config.replaySpeedMs / 60 : 1000));
-    const fillTimer = setInterval(() => router.fillDue(clock.now(), config.fillGraceMs, proof), fillEveryMs);
+    const fillTimer = setInterval(() => router.fillDue(feedClock.present(), config.fillGraceMs, socketWatch.proof(feedClock.timing, feedClock.delayMs)), fillEveryMs);
     cleanups.push(async () => clearInterval(fillTimer));
     heartbeat();
     started = true;
@@ -510,13 +526,6 @@ async function followSimulatorClock(restUrl: string, apiKey: string): Promise<Ma
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-/** Resolves when the market clock reaches `marketMs` (checked every 20 ms of wall time), or on abort. */
-async function sleepUntilMarket(clock: MarketClock, marketMs: number, signal: AbortSignal): Promise<void> {
-  while (clock.now() < marketMs && !signal.aborted) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** True when nothing listens on the loopback port. */

@@ -27,6 +27,8 @@ export interface KafkaSaslConfig {
 /** The validated configuration. The API key lives in `secrets`, never beside the rest. */
 export interface GatewayConfig {
   polygonWsUrl: string;
+  /** How far the feed runs behind real time (market ms); what the gateway expects of it runs that late. */
+  polygonFeedDelayMs: number;
   polygonRestUrl: string;
   symbols: string[];
   /** null: start the embedded broker. */

@@ -121,8 +121,15 @@ export function loadConfig(env: Env = process.env): { config: GatewayConfig; sec
     }
   }
 
+  const polygonWsUrl = url('POLYGON_WS_URL', ['ws:', 'wss:']);
+  const simFeedDelayMs = integer('SIM_FEED_DELAY_MS', 0, DAY_MS);
+  // The vendor's delayed plans run 15 minutes late; the built-in simulator as late as it is told.
+  const feedDelayDefault = simulated ? simFeedDelayMs : isDelayedHost(polygonWsUrl) ? DELAYED_FEED_MS : 0;
+  const polygonFeedDelayMs = raw('POLYGON_FEED_DELAY_MS') === undefined ? feedDelayDefault : integer('POLYGON_FEED_DELAY_MS', 0, DAY_MS);
+
   const config: GatewayConfig = {
-    polygonWsUrl: url('POLYGON_WS_URL', ['ws:', 'wss:']),
+    polygonWsUrl,
+    polygonFeedDelayMs,
     polygonRestUrl: url('POLYGON_REST_URL', ['http:', 'https:']),
     symbols: uniqueSymbols,
     kafkaBootstrapServers,
@@ -157,7 +164,7 @@ export function loadConfig(env: Env = process.env): { config: GatewayConfig; sec
     marketClock: oneOf<'wall' | 'simulator'>('MARKET_CLOCK', ['wall', 'simulator']),
     replaySpeedMs: integer('REPLAY_SPEED_MS', 10),
     simStartMs,
-    simFeedDelayMs: integer('SIM_FEED_DELAY_MS', 0, 86_400_000),
+    simFeedDelayMs,
     simPort: integer('SIM_PORT', 0, 65535),
     logLevel: oneOf<LogLevel>('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
   };
@@ -313,6 +320,18 @@ function loadKafkaSecurity(
     if (username !== null) sasl = { mechanism, username };
   }
   return { tls, sasl, saslPassword, tlsKey };
+}
+
+const DAY_MS = 86_400_000;
+/** The vendor's delayed feed (wss://delayed.polygon.io) runs this far behind. */
+const DELAYED_FEED_MS = 900_000;
+
+function isDelayedHost(wsUrl: string): boolean {
+  try {
+    return new URL(wsUrl).hostname.startsWith('delayed.');
+  } catch {
+    return false; // reported as a bad POLYGON_WS_URL
+  }
 }
 
 function keyLooksLikePlaceholder(key: string | null): boolean {

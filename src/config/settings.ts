@@ -17,6 +17,7 @@ export const SETTINGS = [
   { name: 'POLYGON_API_KEY', default: null, secret: true, description: 'Vendor API key. Unset: run the built-in simulator (ENV=MOCK).' },
   { name: 'POLYGON_API_KEY_FILE', default: null, description: 'File holding the key (a mounted secret); trailing whitespace is ignored. Used when POLYGON_API_KEY is unset.' },
   { name: 'POLYGON_WS_URL', default: 'wss://socket.polygon.io/stocks', description: 'WebSocket endpoint (ws:// or wss://); wss://delayed.polygon.io/stocks for the 15-minute delayed feed.' },
+  { name: 'POLYGON_FEED_DELAY_MS', default: null, description: 'How far the feed runs behind real time (ms): fills, backfill waits, staleness and marketSession follow the feed\'s clock. Unset: 900000 when the host of POLYGON_WS_URL starts with `delayed.`, SIM_FEED_DELAY_MS with the built-in simulator, else 0.' },
   { name: 'POLYGON_REST_URL', default: 'https://api.polygon.io', description: 'REST base URL (backfill, market status).' },
   { name: 'SYMBOLS', default: 'TQQQ,SQQQ,TNA,TZA,UVXY,SVIX,SOXS,SOXL,SPXL,SPXS,FAS,FAZ', description: 'Comma-separated tickers to subscribe (AM.<ticker>).' },
   { name: 'KAFKA_BOOTSTRAP_SERVERS', default: null, description: 'Comma-separated host:port list. Unset: start the embedded local broker (needs Java 17+ and Maven).' },

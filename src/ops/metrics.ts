@@ -49,6 +49,7 @@ export function createMetrics(options: { symbols: readonly string[]; version: st
       registers,
     }),
     heartbeats: new Counter({ name: `${METRIC_PREFIX}heartbeats_total`, help: 'Heartbeats acknowledged by Kafka, by status.', labelNames: ['status'], registers }),
+    feedLag: new Gauge({ name: `${METRIC_PREFIX}feed_lag_seconds`, help: 'How far the newest bar trailed the clock on arrival: market time minus the bar end, from each frame that brought a newer bar.', registers }),
     lastBarTimestamp: new Gauge({ name: `${METRIC_PREFIX}last_bar_timestamp_seconds`, help: 'Start of the newest bar acknowledged by Kafka, epoch seconds.', registers }),
     ready: new Gauge({ name: `${METRIC_PREFIX}ready`, help: '1 while /readyz would answer 200.', registers }),
   };

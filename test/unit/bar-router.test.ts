@@ -7,6 +7,7 @@ import type { PriceEventDraft } from '../../src/bars/normalize.ts';
 import type { FillMode } from '../../src/config/config.ts';
 import type { PriceEvent } from '../../src/contracts/price-event.ts';
 import { formatTsET, MINUTE_MS } from '../../src/contracts/time-format.ts';
+import { firstWatchedMinute } from '../../src/feed/socket-watch.ts';
 
 const calendar = createCalendar();
 /** 10:00 New York on a regular Tuesday (EDT). */
@@ -21,6 +22,7 @@ function bar(symbol: string, i: number, close = 100 + i): PriceEventDraft {
 function setup(fillMode: FillMode = 'regular') {
   const published: PriceEvent[] = [];
   const duplicates: string[] = [];
+  const unproven: string[] = [];
   const ledger = new BarLedger();
   const router = new BarRouter({
     symbols: ['A', 'B'],
@@ -29,14 +31,15 @@ function setup(fillMode: FillMode = 'regular') {
     fillMode,
     publish: (e) => published.push(e),
     onDuplicate: (d, source, repeats) => duplicates.push(`${d.symbol}@${(d.startMs - T0) / MINUTE_MS}:${source}:${repeats}`),
+    onUnproven: (symbol, minute) => unproven.push(`${symbol}@${(minute - T0) / MINUTE_MS}`),
   });
   const summary = () => published.map((e) => `${e.symbol}${(e.startMs - T0) / MINUTE_MS}:${e.source}:${e.revision}`);
-  return { router, ledger, published, duplicates, summary };
+  return { router, ledger, published, duplicates, unproven, summary };
 }
 
 test('live bars pass through the ledger: new, repeated, corrected', () => {
   const { router, summary, duplicates } = setup();
-  router.watching(m(0));
+  router.watch(firstWatchedMinute(m(0)));
   router.acceptLive(bar('A', 0), 1);
   router.acceptLive(bar('A', 0), 2);
   router.acceptLive(bar('A', 0, 99), 3);
@@ -47,7 +50,7 @@ test('live bars pass through the ledger: new, repeated, corrected', () => {
 
 test('a later live bar fills the watched minutes before it that had none', () => {
   const { router, summary, published } = setup();
-  router.watching(m(0));
+  router.watch(firstWatchedMinute(m(0)));
   router.acceptLive(bar('A', 0), 1);
   router.acceptLive(bar('A', 3), 2);
   assert.deepEqual(summary(), ['A0:live:0', 'A1:filled:0', 'A2:filled:0', 'A3:live:0']);
@@ -55,19 +58,83 @@ test('a later live bar fills the watched minutes before it that had none', () =>
   assert.deepEqual([fill.open, fill.high, fill.low, fill.close, fill.volume, fill.vwap], [100, 100, 100, 100, 0, null]);
 });
 
-test('minutes before the subscription are not filled from the socket: they are backfill territory', () => {
-  const { router, summary } = setup();
-  router.watching(m(0));
+test('minutes before the subscription are not filled from the socket: a later bar waits for the backfill that settles them', () => {
+  const { router, summary, unproven } = setup();
+  router.watch(firstWatchedMinute(m(0)));
   router.acceptLive(bar('A', 0), 1);
-  router.watching(null); // disconnected
-  router.watching(m(5) + 30_000); // resubscribed at 10:05:30: watched from 10:05
+  router.watch(null); // disconnected
+  router.watch(firstWatchedMinute(m(5) + 30_000)); // resubscribed at 10:05:30: watched from 10:05
   router.acceptLive(bar('A', 6), 2);
-  assert.deepEqual(summary(), ['A0:live:0', 'A5:filled:0', 'A6:live:0']);
+  // Minutes 1..4 were nobody's to see: A6 may not go out before they are settled.
+  assert.deepEqual(summary(), ['A0:live:0']);
+  assert.deepEqual(unproven, ['A@1']);
+  assert.equal(router.isHolding('A'), true);
+  router.release('A', [bar('A', 2), bar('A', 3)], { from: m(1), through: m(5), settledThrough: m(4) });
+  // REST settled 1..4 (1 and 4 had no trades); the socket watched 5.
+  assert.deepEqual(summary(), ['A0:live:0', 'A1:filled:0', 'A2:backfill:0', 'A3:backfill:0', 'A4:filled:0', 'A5:filled:0', 'A6:live:0']);
+  assert.equal(router.settledThrough('A'), m(6));
+});
+
+test('a hole between two sockets is backfilled before the later live bars go out, though they arrived first', () => {
+  const { router, summary, unproven } = setup();
+  router.watch(firstWatchedMinute(m(0)));
+  for (let i = 0; i <= 3; i += 1) router.acceptLive(bar('A', i), i);
+  // Session 2 subscribes during minute 5; its backfill starts and holds A's live bars.
+  router.watch(firstWatchedMinute(m(5) + 10_000));
+  router.hold(['A']);
+  router.acceptLive(bar('A', 5), 10);
+  router.acceptLive(bar('A', 6), 11);
+  // Session 2 dies; session 3 subscribes during minute 9: minutes 7 and 8 were nobody's.
+  router.watch(null);
+  router.watch(firstWatchedMinute(m(9) + 10_000));
+  router.acceptLive(bar('A', 9), 12);
+  router.acceptLive(bar('A', 10), 13);
+  // The first backfill only reached minute 5.
+  router.release('A', [bar('A', 4), bar('A', 5)], { from: m(4), through: m(5), settledThrough: m(5) });
+  assert.deepEqual(summary().slice(4), ['A4:backfill:0', 'A5:live:0', 'A6:live:0']);
+  assert.equal(router.settledThrough('A'), m(6), 'the watermark stops before the hole');
+  assert.deepEqual(unproven, ['A@7']);
+  assert.equal(router.isHolding('A'), true, 'the bars after the hole wait');
+  // The next backfill starts at the watermark + 1 and closes the hole.
+  router.release('A', [bar('A', 7), bar('A', 8), bar('A', 9)], { from: m(7), through: m(9), settledThrough: m(9) });
+  assert.deepEqual(summary().slice(7), ['A7:backfill:0', 'A8:backfill:0', 'A9:live:0', 'A10:live:0']);
+  assert.equal(router.isHolding('A'), false);
+});
+
+test('a bar lost to a full buffer takes the watermark back before its minute', () => {
+  const { router, summary } = setup();
+  router.watch(firstWatchedMinute(m(0)));
+  for (let i = 0; i <= 4; i += 1) router.acceptLive(bar('A', i), i);
+  assert.equal(router.settledThrough('A'), m(4));
+  router.forget('A', m(4), 0);
+  router.forget('A', m(3), 0);
+  assert.equal(router.settledThrough('A'), m(2));
+  router.hold(['A']);
+  router.release('A', [bar('A', 3), bar('A', 4)], { from: m(3), through: m(4), settledThrough: m(4) });
+  assert.deepEqual(summary().slice(5), ['A3:backfill:0', 'A4:backfill:0'], 'they come back once, as first records');
+});
+
+test('records restored from the topic set the watermark', () => {
+  const { router } = setup();
+  const restored = { ...bar('A', 7), source: 'live' as const, revision: 0 };
+  router.restore(restored);
+  router.restore({ ...bar('A', 3), source: 'live' as const, revision: 0 });
+  assert.equal(router.settledThrough('A'), m(7));
+  assert.equal(router.settledThrough('B'), null);
+});
+
+test('fillDue does not fill over a gap before the watched minutes', () => {
+  const { router, summary } = setup();
+  router.watch(firstWatchedMinute(m(0)));
+  router.acceptLive(bar('A', 0), 1);
+  router.watch(firstWatchedMinute(m(5) + 10_000)); // a new session, minutes 1..4 unwatched
+  router.fillDue(m(9), 0, { latestBarMinute: m(8), pingAnsweredAt: m(9) });
+  assert.deepEqual(summary(), ['A0:live:0']);
 });
 
 test('backfill: REST bars go ahead of held live bars, in minute order; live wins a shared minute', () => {
   const { router, summary } = setup();
-  router.watching(m(0));
+  router.watch(firstWatchedMinute(m(0)));
   router.acceptLive(bar('A', 0), 1);
   router.hold(['A']);
   router.acceptLive(bar('A', 4), 2);
@@ -81,7 +148,7 @@ test('backfill: REST bars go ahead of held live bars, in minute order; live wins
 
 test('backfill: minutes REST settled without a bar are filled; unsettled ones are not', () => {
   const { router, summary } = setup();
-  router.watching(m(10));
+  router.watch(firstWatchedMinute(m(10)));
   router.acceptLive(bar('A', 0), 1);
   router.hold(['A']);
   router.release('A', [bar('A', 2)], { from: m(1), through: m(6), settledThrough: m(4) });
@@ -90,9 +157,9 @@ test('backfill: minutes REST settled without a bar are filled; unsettled ones ar
 
 test('a failed backfill leaves the hole: held bars go out, nothing is invented before the watched minutes', () => {
   const { router, summary } = setup();
-  router.watching(m(0));
+  router.watch(firstWatchedMinute(m(0)));
   router.acceptLive(bar('A', 0), 1);
-  router.watching(m(5) + 1);
+  router.watch(firstWatchedMinute(m(5) + 1));
   router.hold(['A']);
   router.acceptLive(bar('A', 7), 2);
   router.release('A', [], null);
@@ -101,7 +168,7 @@ test('a failed backfill leaves the hole: held bars go out, nothing is invented b
 
 test('REST re-reading recent minutes confirms or corrects them, and adds no first record behind the last one', () => {
   const { router, summary, duplicates, ledger } = setup();
-  router.watching(m(0));
+  router.watch(firstWatchedMinute(m(0)));
   router.acceptLive(bar('A', 0), 1);
   router.acceptLive(bar('A', 2), 2); // fills 1
   router.acceptLive(bar('A', 3), 3);
@@ -114,7 +181,7 @@ test('REST re-reading recent minutes confirms or corrects them, and adds no firs
 
 test('a live bar arriving after REST delivered its minute is dropped as overlap, not as a vendor repeat', () => {
   const { router, summary, duplicates } = setup();
-  router.watching(m(2));
+  router.watch(firstWatchedMinute(m(2)));
   // Subscribed during minute 2; the start-up backfill reads minutes 0..2 and REST already
   // has minute 2's bar when the socket's copy of it is still on its way.
   router.hold(['A']);
@@ -139,7 +206,7 @@ test('drop reasons for identical bars: only a live repeat of a live record is th
 
 test('fillDue needs the grace and proof that the socket delivered the minute', () => {
   const { router, summary } = setup();
-  router.watching(m(0));
+  router.watch(firstWatchedMinute(m(0)));
   router.acceptLive(bar('A', 0), 1);
   router.acceptLive(bar('B', 0), 1);
   const grace = 20_000;
@@ -162,7 +229,7 @@ test('fill modes: regular fills only the regular session, all also pre/post-mark
   const preOpen = Date.parse('2026-03-10T13:25:00Z'); // 09:25 New York
   const run = (mode: FillMode) => {
     const { router, published } = setup(mode);
-    router.watching(preOpen);
+    router.watch(firstWatchedMinute(preOpen));
     const at = (i: number) => ({ ...bar('A', 0), startMs: preOpen + i * MINUTE_MS, endMs: preOpen + (i + 1) * MINUTE_MS, tsET: formatTsET(preOpen + i * MINUTE_MS), barId: calendar.barIdOf(preOpen + i * MINUTE_MS) });
     router.acceptLive(at(0), 1);
     router.acceptLive(at(8), 2); // 09:33
@@ -175,7 +242,7 @@ test('fill modes: regular fills only the regular session, all also pre/post-mark
 
 test('nothing is filled before the first price is known', () => {
   const { router, summary } = setup();
-  router.watching(m(0));
+  router.watch(firstWatchedMinute(m(0)));
   router.fillDue(m(5), 0, { latestBarMinute: m(5), pingAnsweredAt: m(5) });
   router.acceptLive(bar('A', 5), 1);
   assert.deepEqual(summary(), ['A5:live:0']);

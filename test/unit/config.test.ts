@@ -75,3 +75,19 @@ test('bad Kafka security settings are reported with the rest, one line each, nev
     assert.ok(!error.message.includes(password));
   }
 });
+
+test('the feed delay: 15 minutes for a delayed. host, the simulator\'s own without a key, else 0; a set value wins', () => {
+  const live = { POLYGON_API_KEY: 'abcdefgh1234' };
+  assert.equal(loadConfig(live).config.polygonFeedDelayMs, 0);
+  assert.equal(loadConfig({ ...live, POLYGON_WS_URL: 'wss://delayed.polygon.io/stocks' }).config.polygonFeedDelayMs, 900_000);
+  assert.equal(loadConfig({ ...live, POLYGON_WS_URL: 'wss://delayed.massive.com/stocks' }).config.polygonFeedDelayMs, 900_000);
+  assert.equal(loadConfig({ ...live, POLYGON_WS_URL: 'wss://socket.polygon.io/delayed' }).config.polygonFeedDelayMs, 0, 'the host decides, not the path');
+  assert.equal(loadConfig({ ...live, POLYGON_WS_URL: 'wss://delayed.polygon.io/stocks', POLYGON_FEED_DELAY_MS: '0' }).config.polygonFeedDelayMs, 0);
+  assert.equal(loadConfig({ SIM_FEED_DELAY_MS: '900000' }).config.polygonFeedDelayMs, 900_000);
+  assert.equal(loadConfig({ SIM_FEED_DELAY_MS: '900000' }).config.simFeedDelayMs, 900_000);
+  assert.equal(loadConfig({}).config.polygonFeedDelayMs, 0);
+  for (const bad of ['soon', '-1', '1.5', '86400001']) {
+    assert.throws(() => loadConfig({ POLYGON_FEED_DELAY_MS: bad }), (error: unknown) => error instanceof ConfigError && error.problems.length === 1 && error.problems[0]!.startsWith('POLYGON_FEED_DELAY_MS: '), bad);
+  }
+  assert.throws(() => loadConfig({ SIM_FEED_DELAY_MS: 'late' }), /SIM_FEED_DELAY_MS: must be a whole number/);
+});
