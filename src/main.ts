@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig, secretValues } from './config/load-config.ts';
-import { EmbeddedKafkaUnavailableError } from './dev/kafka-artifacts.ts';
 import { describeKafkaSecurityError, kafkaSecurity } from './kafka/kafka-client.ts';
 import { createLogger, redact } from './ops/logger.ts';
 import { runCommand } from './cli/run.ts';
 import { topicsCommand } from './cli/topics.ts';
 import { tailCommand } from './cli/tail.ts';
-import { runSimulator } from './sim/command.ts';
+import { StartupProblem } from './gateway/startup-problem.ts';
 
 const USAGE = `usage: sentio-gateway [run|sim|topics|tail]
   run     (default) stream Polygon minute bars into Kafka; simulator and embedded broker when unconfigured
@@ -53,7 +52,9 @@ async function main(argv: string[]): Promise<number> {
           log,
           security,
         });
-      case 'sim':
+      case 'sim': {
+        // Loaded only for this command: the service itself never loads the simulator.
+        const { runSimulator } = await import('./sim/command.ts');
         return await runSimulator({
           port: config.simPort,
           apiKey: secrets.polygonApiKey ?? undefined,
@@ -62,9 +63,10 @@ async function main(argv: string[]): Promise<number> {
           feedDelayMarketMs: config.simFeedDelayMs,
           log: (line: string) => process.stdout.write(line + '\n'),
         });
+      }
     }
   } catch (error) {
-    if (error instanceof EmbeddedKafkaUnavailableError) {
+    if (error instanceof StartupProblem) {
       process.stderr.write(`sentio-gateway: ${error.message}\n`);
       return 2;
     }

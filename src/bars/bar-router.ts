@@ -4,7 +4,10 @@ import { MINUTE_MS } from '../contracts/time-format.ts';
 import type { Calendar } from './calendar.ts';
 import type { BarLedger } from './ledger.ts';
 import { filledDraft, type PriceEventDraft } from './normalize.ts';
+import type { RouterEvent } from './router-events.ts';
 import { firstUnprovenMinute, type GapProof } from './watermark.ts';
+
+export { repeatDropReason } from './router-events.ts';
 
 export interface BarRouterOptions {
   symbols: readonly string[];
@@ -15,28 +18,13 @@ export interface BarRouterOptions {
   maxHeldPerSymbol?: number;
   /** A record consumers must get, in the order of calls. */
   publish(event: PriceEvent, receivedAt: number | null): void;
-  /** A bar identical to what consumers already have, which came from `repeats`. */
-  onDuplicate(event: PriceEventDraft, source: BarSource, repeats: BarSource): void;
-  /** A first bar for a minute older than the ledger's window: not published (see BarLedger). */
-  onTooLate?(event: PriceEventDraft, source: BarSource): void;
-  onOutOfOrder?(event: PriceEvent): void;
+  /** What the router has to say (repeats dropped, bars too late, revisions): see router-events.ts. */
+  report?(event: RouterEvent): void;
   /**
    * Live bars of `symbol` wait behind `minute`, which nothing has proven yet (the socket was
    * not watching it and no backfill has reached it): they need a backfill.
    */
   onUnproven?(symbol: string, minute: number): void;
-}
-
-/**
- * Why an identical bar was dropped, as the `events_dropped_total` reason. Only a live bar
- * repeating a live record is the vendor re-sending (`duplicate`). REST confirming a minute
- * (`backfill_unchanged`) and a live bar arriving after REST already delivered its minute
- * (`live_after_backfill`: REST and the socket race at every subscription) are the gateway's
- * own overlap, and counting them as vendor repeats would hide or fake a feed problem.
- */
-export function repeatDropReason(source: BarSource, repeats: BarSource): 'duplicate' | 'backfill_unchanged' | 'live_after_backfill' {
-  if (source === 'backfill') return 'backfill_unchanged';
-  return repeats === 'backfill' ? 'live_after_backfill' : 'duplicate';
 }
 
 interface HeldBar {
@@ -240,15 +228,17 @@ export class BarRouter {
   #admit(draft: PriceEventDraft, source: BarSource, receivedAt: number | null): boolean {
     const admission = this.#o.ledger.admit(draft, source);
     if (admission.verdict === 'duplicate') {
-      this.#o.onDuplicate(draft, source, admission.of);
+      this.#o.report?.({ kind: 'repeat', symbol: draft.symbol, minuteMs: draft.startMs, source, repeats: admission.of });
       return true;
     }
     if (admission.verdict === 'too_late') {
-      this.#o.onTooLate?.(draft, source);
+      this.#o.report?.({ kind: 'too_late', symbol: draft.symbol, minuteMs: draft.startMs, source });
       return false;
     }
-    if (admission.outOfOrder) this.#o.onOutOfOrder?.(admission.event);
-    this.#o.publish(admission.event, receivedAt);
+    const { event } = admission;
+    if (admission.outOfOrder) this.#o.report?.({ kind: 'out_of_order', symbol: event.symbol, tsET: event.tsET });
+    if (event.revision > 0) this.#o.report?.({ kind: 'revised', symbol: event.symbol, minuteMs: event.startMs, revision: event.revision });
+    this.#o.publish(event, receivedAt);
     return true;
   }
 

@@ -14,6 +14,7 @@
 
 import { newYorkWall } from '../contracts/new-york-time.ts';
 import type { MarketSession } from '../contracts/heartbeat.ts';
+import type { CalendarOverrides } from '../contracts/market-calendar.ts';
 import { MINUTE_MS, minuteStart } from '../contracts/time-format.ts';
 import { NYSE_EARLY_CLOSES, NYSE_HOLIDAYS } from './holidays.ts';
 
@@ -35,13 +36,6 @@ export interface SessionDay {
   readonly holiday: string | null;
 }
 
-/** Holidays and early closes learned at run time; they override the built-in table per date. */
-export interface CalendarOverrides {
-  /** New York date (YYYY-MM-DD) -> holiday name: closed all day. */
-  holidays?: Record<string, string>;
-  /** New York date (YYYY-MM-DD) -> regular close `HH:MM` New York time (09:31..16:00). */
-  earlyCloses?: Record<string, string>;
-}
 
 export interface Calendar {
   /** New York date (YYYY-MM-DD) of an instant. Throws RangeError on a non-finite instant. */

@@ -1,5 +1,6 @@
-import type { BarSource, PriceEvent } from '../contracts/price-event.ts';
+import { BAR_SOURCES, type BarSource, type PriceEvent } from '../contracts/price-event.ts';
 import { MINUTE_MS } from '../contracts/time-format.ts';
+import { CORRECTION_WINDOW_MINUTES } from './corrections.ts';
 
 /**
  * The per-symbol ledger: what consumers have (or are about to have) for each recent minute.
@@ -30,14 +31,13 @@ export interface LedgerOptions {
   retainMinutes?: number;
 }
 
-export const DEFAULT_RETAIN_MINUTES = 30;
+/** Twice the window in which the vendor corrects bars. */
+export const DEFAULT_RETAIN_MINUTES = 2 * CORRECTION_WINDOW_MINUTES;
 
 export function sameValues(a: BarValues, b: BarValues): boolean {
   return a.open === b.open && a.high === b.high && a.low === b.low && a.close === b.close
     && a.volume === b.volume && a.vwap === b.vwap;
 }
-
-const SOURCES: readonly BarSource[] = ['live', 'backfill', 'filled'];
 
 /**
  * A 64-bit fingerprint of a bar's six values, as two 32-bit words (murmur3's mixing with two
@@ -127,7 +127,7 @@ class SymbolRing {
   }
 
   sourceAt(slot: number): BarSource {
-    return SOURCES[this.#slots[slot * STRIDE + META]! & 3]!;
+    return BAR_SOURCES[this.#slots[slot * STRIDE + META]! & 3]!;
   }
 
   closeAt(slot: number): number {
@@ -148,7 +148,7 @@ class SymbolRing {
     const at = slot * STRIDE;
     const print = fingerprintOf(v);
     this.#slots[at + MINUTE] = minute + 1;
-    this.#slots[at + META] = (revision << 3) | SOURCES.indexOf(source);
+    this.#slots[at + META] = (revision << 3) | BAR_SOURCES.indexOf(source);
     this.#slots[at + PRINT_A] = print[0]!;
     this.#slots[at + PRINT_B] = print[1]!;
     this.#closes[slot] = v.close;

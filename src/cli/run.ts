@@ -1,5 +1,5 @@
 import type { GatewayConfig, GatewaySecrets } from '../config/config.ts';
-import { startGateway } from '../gateway.ts';
+import { startGateway } from '../gateway/start-gateway.ts';
 
 /**
  * `sentio-gateway run`: the long-running service. SIGTERM or SIGINT stops reading, flushes

@@ -19,7 +19,7 @@
 
 import { newYorkWall, wallDate } from '../contracts/new-york-time.ts';
 import { restClient } from '@polygon.io/client-js';
-import type { CalendarOverrides } from '../bars/calendar.ts';
+import type { CalendarOverrides } from '../contracts/market-calendar.ts';
 
 /** One entry of `/v1/marketstatus/upcoming` as Polygon documents it; anything may be missing. */
 export interface UpcomingEntry {

@@ -3,11 +3,25 @@ import pRetry from 'p-retry';
 import WebSocket from 'ws';
 import type { ClientAction, StatusEvent } from '../contracts/polygon-wire.ts';
 import type { Logger } from '../ops/logger.ts';
+import type { GatewayMetrics } from '../ops/metrics.ts';
 import { throttle } from '../ops/throttle.ts';
 import { reconnectDelayMs, type BackoffPolicy, type DisconnectReason } from './backoff.ts';
 import { parseFrame, type ParsedFrame } from './parse-frame.ts';
+import { sessionEvents, type FeedState, type SessionEvent } from './session-events.ts';
 
-export type FeedState = 'idle' | 'connecting' | 'authenticating' | 'subscribing' | 'subscribed' | 'backoff' | 'stopped';
+export type { FeedState } from './session-events.ts';
+
+/** Who reads the session: frames, pongs and state changes, synchronously, in order. */
+export interface SessionListener {
+  /** Every parsed frame, in arrival order. Must not block. */
+  frame(frame: ParsedFrame, receivedAt: number): void;
+  /**
+   * The server answered a ping sent at `sentAt` (market time). TCP keeps order, so every
+   * frame it sent before answering has been handed to `frame` already.
+   */
+  pong?(sentAt: number): void;
+  stateChanged?(state: FeedState, reason: DisconnectReason | null): void;
+}
 
 export interface PolygonSessionOptions {
   url: string;
@@ -22,18 +36,11 @@ export interface PolygonSessionOptions {
   backoff: BackoffPolicy;
   random?: () => number;
   log: Logger;
-  /** Every parsed frame, synchronously, in arrival order. Must not block. */
-  onFrame(frame: ParsedFrame, receivedAt: number): void;
-  onStateChange?(state: FeedState, reason: DisconnectReason | null): void;
+  /** Where the state and reconnect counts go; absent, only log lines report them. */
+  metrics?: GatewayMetrics;
+  listener: SessionListener;
   /** Market time, stamped on pings so a pong tells when the server was last known to be current. */
   now?(): number;
-  /**
-   * The server answered a ping sent at `sentAt` (market time). TCP keeps order, so every
-   * frame it sent before answering has been handed to `onFrame` already.
-   */
-  onPong?(sentAt: number): void;
-  /** A session ended and the next attempt is scheduled. */
-  onReconnect?(reason: DisconnectReason, delayMs: number): void;
 }
 
 /** Why a connection attempt or a session ended; carries the vendor's reason. */
@@ -67,11 +74,13 @@ export class PolygonSession {
   #socket: WebSocket | null = null;
   #stop = new AbortController();
   #loop: Promise<void> | null = null;
-  #subscribedAt: number | null = null;
   #delayTimer: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
+
+  readonly #report: (event: SessionEvent) => void;
 
   constructor(options: PolygonSessionOptions) {
     this.#o = options;
+    this.#report = sessionEvents(options.metrics, options.log);
   }
 
   get state(): FeedState {
@@ -81,11 +90,6 @@ export class PolygonSession {
   /** Why the feed is not subscribed, when it is not. */
   get reason(): DisconnectReason | null {
     return this.#reason;
-  }
-
-  /** performance.now() of the current subscription, or null. */
-  get subscribedAt(): number | null {
-    return this.#subscribedAt;
   }
 
   start(): void {
@@ -140,9 +144,7 @@ export class PolygonSession {
     if (this.#stop.signal.aborted) return;
     const delayMs = reconnectDelayMs(reason, attempt, this.#o.backoff, this.#o.random);
     this.#setState('backoff', reason);
-    this.#o.onReconnect?.(reason, delayMs);
-    const level = reason === 'auth_failed' || reason === 'max_connections' ? 'error' : 'warn';
-    this.#o.log[level]({ reason, attempt, delayMs, detail }, `feed disconnected (${reason}); next attempt in ${delayMs} ms`);
+    this.#report({ kind: 'reconnect', reason, attempt, delayMs, detail });
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.#delayTimer = null;
@@ -199,7 +201,7 @@ export class PolygonSession {
       socket.on('pong', (data: Buffer) => {
         lastHeard = performance.now();
         const sentAt = Number(data.toString('utf8'));
-        if (Number.isFinite(sentAt)) this.#o.onPong?.(sentAt);
+        if (Number.isFinite(sentAt)) this.#o.listener.pong?.(sentAt);
       });
       socket.on('message', (data: Buffer, isBinary: boolean) => {
         const receivedAt = performance.now();
@@ -210,12 +212,11 @@ export class PolygonSession {
             if (subscribed) return;
             subscribed = true;
             clearTimeout(handshakeTimer);
-            this.#subscribedAt = performance.now();
             this.#setState('subscribed', null);
             resolveAttempt({ ended: sessionEnded });
           });
         }
-        this.#o.onFrame(frame, receivedAt);
+        this.#o.listener.frame(frame, receivedAt);
       });
       socket.on('error', (error) => {
         end('error', error.message, true);
@@ -224,7 +225,6 @@ export class PolygonSession {
         clearTimeout(handshakeTimer);
         clearInterval(pingTimer);
         if (this.#socket === socket) this.#socket = null;
-        this.#subscribedAt = null;
         const reason = endReason ?? 'closed';
         const detail = endReason ? endDetail : `closed by server (code ${code}${why.length ? `, ${why.toString('utf8').slice(0, 120)}` : ''})`;
         if (subscribed) resolveSession(reason);
@@ -287,6 +287,7 @@ export class PolygonSession {
     if (state === this.#state && reason === this.#reason) return;
     this.#state = state;
     this.#reason = state === 'subscribed' ? null : reason;
-    this.#o.onStateChange?.(state, this.#reason);
+    this.#report({ kind: 'state', state, reason: this.#reason, symbols: this.#o.channels.length });
+    this.#o.listener.stateChanged?.(state, this.#reason);
   }
 }

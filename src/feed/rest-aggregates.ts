@@ -1,6 +1,8 @@
 import { restClient } from '@polygon.io/client-js';
 import pRetry, { AbortError } from 'p-retry';
 import type { RestAggregate } from '../contracts/polygon-wire.ts';
+import type { Logger } from '../ops/logger.ts';
+import type { GatewayMetrics } from '../ops/metrics.ts';
 
 /** A REST failure described without anything from the request (its URL carries the key). */
 export class RestError extends Error {
@@ -22,6 +24,9 @@ export interface MinuteAggregatesClientOptions {
   minRetryMs?: number;
   maxRetryMs?: number;
   signal?: AbortSignal;
+  /** Each failed attempt is counted (backfill_errors_total) and logged here, when given. */
+  metrics?: GatewayMetrics;
+  log?: Logger;
   onRetry?(error: RestError, attempt: number): void;
 }
 
@@ -67,6 +72,8 @@ export function createMinuteAggregatesClient(options: MinuteAggregatesClientOpti
           signal: options.signal,
           onFailedAttempt: async ({ error, attemptNumber }) => {
             const failure = error instanceof RestError ? error : new RestError(`aggregates for ${symbol}: ${error.name}`, null);
+            options.metrics?.backfillErrors.inc();
+            options.log?.warn({ error: failure.message, attempt: attemptNumber }, 'REST backfill request failed; retrying');
             options.onRetry?.(failure, attemptNumber);
             // A rate limit says when to come back: wait that long on top of the backoff.
             if (failure.retryAfterMs !== null) await new Promise((resolve) => setTimeout(resolve, failure.retryAfterMs!));

@@ -1,7 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import pRetry, { AbortError } from 'p-retry';
 import type { Producer } from 'kafkajs';
+import type { Logger } from '../ops/logger.ts';
+import type { GatewayMetrics } from '../ops/metrics.ts';
 import type { KafkaMessage } from './price-record.ts';
+import { sinkEvents, type SinkEvent } from './sink-events.ts';
 
 /** A record on its way to Kafka, with whatever the caller wants back when it is acknowledged. */
 export interface OutboundRecord<M> {
@@ -10,15 +13,16 @@ export interface OutboundRecord<M> {
   meta: M;
 }
 
+/** Who listens to the sink (all optional). */
 export interface RecordSinkHooks<M> {
   /** Called once per acknowledged batch, in send order. */
-  onDelivered(records: OutboundRecord<M>[], ackedAt: number): void;
+  onDelivered?(records: OutboundRecord<M>[], ackedAt: number): void;
   /** Called for records pushed out of a full buffer (they never reached Kafka). */
-  onOverflow(records: OutboundRecord<M>[]): void;
+  onOverflow?(records: OutboundRecord<M>[]): void;
   /** Called on every failed send attempt. */
-  onSendError(error: Error, attempt: number): void;
-  onWritableChange(writable: boolean): void;
-  onBufferChange(buffered: number): void;
+  onSendError?(error: Error, attempt: number): void;
+  onWritableChange?(writable: boolean): void;
+  onBufferChange?(buffered: number): void;
 }
 
 export interface RecordSinkOptions<M> {
@@ -37,7 +41,10 @@ export interface RecordSinkOptions<M> {
   maxBatchBytes?: number;
   retryMinMs?: number;
   retryMaxMs?: number;
-  hooks: RecordSinkHooks<M>;
+  hooks?: RecordSinkHooks<M>;
+  /** Where the sink reports failed sends, writability and its buffer (with `log`). */
+  metrics?: GatewayMetrics;
+  log?: Logger;
 }
 
 /** Approximate wire size of a record: what counts against the broker's batch limit. */
@@ -99,9 +106,9 @@ class Fifo<T> {
  * retries a failed request until it is acknowledged or the sink is stopped.
  */
 export class RecordSink<M> {
-  readonly #options: Required<Omit<RecordSinkOptions<M>, 'hooks' | 'producer'>>;
+  readonly #options: Required<Omit<RecordSinkOptions<M>, 'hooks' | 'producer' | 'metrics' | 'log'>>;
   readonly #producer: Pick<Producer, 'sendBatch'>;
-  readonly #hooks: RecordSinkHooks<M>;
+  readonly #listeners: RecordSinkHooks<M>[];
   readonly #data = new Fifo<OutboundRecord<M>>();
   #control: OutboundRecord<M>[] = [];
   #inFlight = 0;
@@ -109,10 +116,14 @@ export class RecordSink<M> {
   #writable = false;
   #abort = new AbortController();
   #idleWaiters: (() => void)[] = [];
+  /** Callers of waitForRoom, woken whenever the buffer shrinks. */
+  readonly #roomWaiters = new Set<() => void>();
+  readonly #report: (event: SinkEvent) => void;
 
   constructor(options: RecordSinkOptions<M>) {
     this.#producer = options.producer;
-    this.#hooks = options.hooks;
+    this.#listeners = options.hooks === undefined ? [] : [options.hooks];
+    this.#report = options.metrics !== undefined && options.log !== undefined ? sinkEvents(options.metrics, options.log) : () => undefined;
     this.#options = {
       maxBuffered: options.maxBuffered,
       maxControl: options.maxControl ?? 8,
@@ -127,6 +138,20 @@ export class RecordSink<M> {
     return this.#writable;
   }
 
+  /** Most data records held (MAX_BUFFERED_BARS). */
+  get capacity(): number {
+    return this.#options.maxBuffered;
+  }
+
+  /** Adds a listener; each is called in the order added. */
+  listen(hooks: RecordSinkHooks<M>): void {
+    this.#listeners.push(hooks);
+  }
+
+  #overflowed(records: OutboundRecord<M>[]): void {
+    for (const l of this.#listeners) l.onOverflow?.(records);
+  }
+
   /** Records not yet acknowledged (queued and in flight). */
   get buffered(): number {
     return this.#data.length + this.#control.length + this.#inFlight;
@@ -135,7 +160,7 @@ export class RecordSink<M> {
   enqueue(record: OutboundRecord<M>): void {
     this.#data.push(record);
     const excess = this.#data.length + this.#inFlight - this.#options.maxBuffered;
-    if (excess > 0) this.#hooks.onOverflow(this.#data.shift(excess));
+    if (excess > 0) this.#overflowed(this.#data.shift(excess));
     this.#changed();
   }
 
@@ -148,8 +173,29 @@ export class RecordSink<M> {
   /** Takes queued (not in-flight) data records out of the buffer, e.g. to replay a symbol in order later. */
   withdraw(predicate: (record: OutboundRecord<M>) => boolean): OutboundRecord<M>[] {
     const removed = this.#data.removeWhere(predicate);
-    if (removed.length > 0) this.#hooks.onBufferChange(this.buffered);
+    if (removed.length > 0) this.#shrank();
     return removed;
+  }
+
+  /**
+   * Resolves once `records` more data records fit in the buffer without pushing any out (so
+   * a replay cannot overflow it), or when `signal` aborts.
+   */
+  waitForRoom(records: number, signal: AbortSignal): Promise<void> {
+    const fits = (): boolean => this.buffered + records <= this.#options.maxBuffered;
+    if (fits() || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.#roomWaiters.delete(check);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const check = (): void => {
+        if (fits()) done();
+      };
+      this.#roomWaiters.add(check);
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   /** Resolves once everything queued so far is acknowledged, or false when `timeoutMs` passes first. */
@@ -172,8 +218,19 @@ export class RecordSink<M> {
     this.#abort.abort(new Error('sink stopped'));
   }
 
+  /** The buffer got smaller: say so, and wake whoever waits for room. */
+  #shrank(): void {
+    this.#bufferChanged();
+    for (const check of [...this.#roomWaiters]) check();
+  }
+
+  #bufferChanged(): void {
+    this.#report({ kind: 'buffered', records: this.buffered });
+    for (const l of this.#listeners) l.onBufferChange?.(this.buffered);
+  }
+
   #changed(): void {
-    this.#hooks.onBufferChange(this.buffered);
+    this.#bufferChanged();
     if (!this.#pumping && !this.#abort.signal.aborted) {
       this.#pumping = true;
       // Defer one turn so every bar of the frame being handled joins the same request.
@@ -196,8 +253,9 @@ export class RecordSink<M> {
           for (const record of batch) this.#data.push(record);
           break;
         }
-        this.#hooks.onDelivered(batch, performance.now());
-        this.#hooks.onBufferChange(this.buffered);
+        const ackedAt = performance.now();
+        for (const l of this.#listeners) l.onDelivered?.(batch, ackedAt);
+        this.#shrank();
       }
     } finally {
       this.#pumping = false;
@@ -231,7 +289,8 @@ export class RecordSink<M> {
           signal: this.#abort.signal,
           onFailedAttempt: ({ error, attemptNumber }) => {
             this.#setWritable(false);
-            this.#hooks.onSendError(error, attemptNumber);
+            this.#report({ kind: 'send_failed', error: error.message, attempt: attemptNumber });
+            for (const l of this.#listeners) l.onSendError?.(error, attemptNumber);
           },
         },
       );
@@ -245,7 +304,8 @@ export class RecordSink<M> {
   #setWritable(writable: boolean): void {
     if (writable === this.#writable) return;
     this.#writable = writable;
-    this.#hooks.onWritableChange(writable);
+    this.#report({ kind: 'writable', writable });
+    for (const l of this.#listeners) l.onWritableChange?.(writable);
   }
 
   /** Marks Kafka writable once the producer has connected, before the first record. */

@@ -46,6 +46,15 @@ function isStale(h: HealthInputs): boolean {
   return Math.min(quietFor, sinceSubscribed) > h.staleAfterMs;
 }
 
+/** Something that can be asked whether the gateway is ready, and keeps `sentio_gateway_ready` in step. */
+export function readinessProbe(inputs: () => HealthInputs, ready: { set(value: number): void }): () => Readiness {
+  return () => {
+    const result = assessReadiness(inputs());
+    ready.set(result.ready ? 1 : 0);
+    return result;
+  };
+}
+
 /** Heartbeat status from readiness: down when no data can flow, degraded when some part is unwell. */
 export function heartbeatStatus(readiness: Readiness, feedState: string, feedReason: string | null): 'ok' | 'degraded' | 'down' {
   if (readiness.ready) return 'ok';

@@ -5,8 +5,6 @@ export const METRIC_PREFIX = 'sentio_gateway_';
 /** Above this many symbols, per-symbol series are folded into one so label sets stay bounded. */
 export const MAX_SYMBOL_LABELS = 100;
 
-export const FEED_STATES = ['idle', 'connecting', 'authenticating', 'subscribing', 'subscribed', 'backoff', 'stopped'] as const;
-
 /**
  * Every metric the gateway exports, created once. Names follow Prometheus rules:
  * counters end in _total, durations are _seconds, everything carries the sentio_gateway_ prefix.
@@ -54,19 +52,10 @@ export function createMetrics(options: { symbols: readonly string[]; version: st
     ready: new Gauge({ name: `${METRIC_PREFIX}ready`, help: '1 while /readyz would answer 200.', registers }),
   };
   metrics.buildInfo.set({ version: options.version }, 1);
-  for (const state of FEED_STATES) metrics.feedState.set({ state }, state === 'idle' ? 1 : 0);
-  metrics.kafkaWritable.set(0);
-  metrics.bufferedBars.set(0);
   return metrics;
 }
 
 export type GatewayMetrics = ReturnType<typeof createMetrics>;
-
-/** Marks `state` as the current feed state. */
-export function setFeedState(metrics: GatewayMetrics, state: string): void {
-  for (const s of FEED_STATES) metrics.feedState.set({ state: s }, s === state ? 1 : 0);
-  metrics.feedSubscribed.set(state === 'subscribed' ? 1 : 0);
-}
 
 /**
  * prom-client's default collectors also export totals of active handles, requests and

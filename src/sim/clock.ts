@@ -10,6 +10,7 @@
  * this very object in-process so its idea of "now" follows the simulator.
  */
 
+import { speedClock } from '../clock/market-clock.ts';
 import { MINUTE_MS } from '../contracts/time-format.ts';
 
 export interface SimClock {
@@ -48,24 +49,11 @@ export function createSimClock(opts: SimClockOptions = {}): SimClock {
   if (!Number.isFinite(startMarketMs)) {
     throw new RangeError(`startMarketMs must be a finite epoch ms, got ${String(startMarketMs)}`);
   }
-  const wallNow = opts.wallNow ?? (() => performance.now());
-  const wall0 = wallNow();
-  const speed = MINUTE_MS / msPerMinute;
-
-  const now = (): number => startMarketMs + (wallNow() - wall0) * speed;
-
+  const clock = speedClock(startMarketMs, msPerMinute, opts.wallNow);
   return {
-    startMarketMs,
-    msPerMinute,
-    speed,
-    now,
-    wallDelayUntil(marketMs: number): number {
-      const ahead = marketMs - now();
-      // Round up so that a timer armed with this delay finds the instant reached.
-      return ahead <= 0 ? 0 : Math.ceil(ahead / speed);
-    },
+    ...clock,
     toWallMs(marketMs: number): number {
-      return marketMs / speed;
+      return marketMs / clock.speed;
     },
   };
 }

@@ -17,7 +17,8 @@ export type { FaultKind, FaultLogEntry, FaultOutcome, PlanStep, RawFrame, SimFau
 export { ALL_SYMBOLS } from './ledger.ts';
 export type { BarState } from './ledger.ts';
 export { barKey } from './stats.ts';
-export type { AuthAttempt, AuthResult, SentBar, SentBarKind, SimEventPayloads, SimEvents, SimStats } from './stats.ts';
+export type { AuthAttempt, AuthResult, SentBar, SentBarKind, SimStats } from './stats.ts';
+export type { SimEventPayloads, SimEvents } from './events.ts';
 export { CLOSE_POLICY, CLOSE_SLOW_CONSUMER, DISCONNECT_MESSAGE, MAX_CONNECTIONS_MESSAGE } from './session.ts';
 export { marketStatusNow, marketStatusUpcoming, simSessionAt } from './market-status.ts';
 export type { SimSession } from './market-status.ts';

@@ -25,7 +25,8 @@ import type { SimClock } from './clock.ts';
 import type { BarLedger } from './ledger.ts';
 import type { Session } from './session.ts';
 import { recordSentBar } from './stats.ts';
-import type { SentBarKind, SimEvents, SimStats } from './stats.ts';
+import type { SimEvents } from './events.ts';
+import type { SentBarKind, SimStats } from './stats.ts';
 
 const SECOND_MS = 1000;
 /** Second bars older than this (market ms) are not sent after a stall of the event loop. */

@@ -19,6 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RestAggregate } from '../contracts/polygon-wire.ts';
+import { SIM_CLOCK_PATH, type SimClockReading } from '../contracts/sim-clock.ts';
 import { MINUTE_MS, minuteStart } from '../contracts/time-format.ts';
 import { simRestAggregate } from './bars.ts';
 import type { SimClock } from './clock.ts';
@@ -27,7 +28,6 @@ import type { SimLogger } from './log.ts';
 import { marketStatusNow, marketStatusUpcoming } from './market-status.ts';
 
 const DAY_MS = 86_400_000;
-export const SIM_CLOCK_PATH = '/v1/sim/clock';
 const DEFAULT_LIMIT = 5_000;
 const MAX_LIMIT = 50_000;
 /** Upper bound on minutes examined per request, so an absurd range cannot hang the server. */
@@ -83,7 +83,7 @@ export function createRestHandler(host: RestHost): RestHandler {
       return;
     }
     if (path === SIM_CLOCK_PATH) {
-      reply(200, { marketMs: host.clock.now(), msPerMinute: host.clock.msPerMinute });
+      reply(200, { marketMs: host.clock.now(), msPerMinute: host.clock.msPerMinute } satisfies SimClockReading);
       return;
     }
     if (path === '/v1/marketstatus/upcoming') {

@@ -29,7 +29,8 @@ import { createMarket } from './market.ts';
 import { createRestHandler } from './rest.ts';
 import { Session } from './session.ts';
 import { createStats } from './stats.ts';
-import type { SimEventPayloads, SimEvents, SimStats } from './stats.ts';
+import type { SimEventPayloads, SimEvents } from './events.ts';
+import type { SimStats } from './stats.ts';
 
 export const WS_PATH = '/stocks';
 

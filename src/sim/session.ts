@@ -30,7 +30,8 @@ import type { WebSocket, RawData } from 'ws';
 import type { StatusEvent } from '../contracts/polygon-wire.ts';
 import type { SimClock } from './clock.ts';
 import type { SimLogger } from './log.ts';
-import type { AuthResult, SimEvents, SimStats } from './stats.ts';
+import type { SimEvents } from './events.ts';
+import type { AuthResult, SimStats } from './stats.ts';
 
 export const CLOSE_POLICY = 1008;
 export const CLOSE_SLOW_CONSUMER = 1011;

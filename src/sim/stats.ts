@@ -1,10 +1,9 @@
 /**
- * What the simulator observed and did, for tests to assert on, and the events they can await.
+ * What the simulator observed and did, for tests to assert on (the events they can await are in events.ts).
  * Everything here is plain data updated in place while the simulator runs.
  */
 
 import type { AggregateEvent } from '../contracts/polygon-wire.ts';
-import type { FaultLogEntry } from './faults.ts';
 
 export type AuthResult = 'success' | 'failed' | 'max_connections';
 
@@ -91,31 +90,3 @@ export function recordSentBar(stats: SimStats, sent: SentBar): void {
   stats.sentBars.push(sent);
   if (stats.sentBars.length > SENT_BARS_LIMIT) stats.sentBars.splice(0, stats.sentBars.length - SENT_BARS_LIMIT);
 }
-
-// ---------------------------------------------------------------------------------------
-// Events
-
-/** Payload of each event the simulator emits. */
-export interface SimEventPayloads {
-  /** A WebSocket connection was accepted (before the `connected` status). */
-  connection: { connId: number };
-  auth: AuthAttempt;
-  subscribed: { connId: number; channels: string[] };
-  unsubscribed: { connId: number; channels: string[] };
-  /**
-   * A frame went out; `events` is null for raw (malformed) frames. A binary frame (`sendRaw`
-   * with bytes) has `binary: true` and `text` is its bytes decoded as UTF-8 (invalid sequences
-   * become U+FFFD), for display only.
-   */
-  frame: { connId: number; text: string; events: readonly object[] | null; binary?: true };
-  bar: SentBar;
-  /** Every connection has been offered the `AM` bars of `minuteMs` (at close + bar delay). */
-  minute: { minuteMs: number; marketMs: number };
-  ping: { connId: number; answered: boolean };
-  /** A stall of this connection ended; buffered client messages have been handled. */
-  stallEnd: { connId: number };
-  close: { connId: number; code: number; reason: string };
-  fault: FaultLogEntry;
-}
-
-export type SimEvents = { [K in keyof SimEventPayloads]: [SimEventPayloads[K]] };

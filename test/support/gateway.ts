@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { loadConfig, secretValues } from '../../src/config/load-config.ts';
-import { startGateway, type Gateway, type MarketClock } from '../../src/gateway.ts';
+import { startGateway, type Gateway, type MarketClock } from '../../src/gateway/start-gateway.ts';
 import { createLogger } from '../../src/ops/logger.ts';
 
 export interface TestGateway {

@@ -30,7 +30,9 @@ function setup(fillMode: FillMode = 'regular') {
     calendar,
     fillMode,
     publish: (e) => published.push(e),
-    onDuplicate: (d, source, repeats) => duplicates.push(`${d.symbol}@${(d.startMs - T0) / MINUTE_MS}:${source}:${repeats}`),
+    report: (e) => {
+      if (e.kind === 'repeat') duplicates.push(`${e.symbol}@${(e.minuteMs - T0) / MINUTE_MS}:${e.source}:${e.repeats}`);
+    },
     onUnproven: (symbol, minute) => unproven.push(`${symbol}@${(minute - T0) / MINUTE_MS}`),
   });
   const summary = () => published.map((e) => `${e.symbol}${(e.startMs - T0) / MINUTE_MS}:${e.source}:${e.revision}`);

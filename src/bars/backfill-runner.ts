@@ -1,20 +1,20 @@
-import type { BarRouter, BackfillRange } from './bars/bar-router.ts';
-import type { BarLedger } from './bars/ledger.ts';
-import { draftFromRest } from './bars/normalize.ts';
-import type { Calendar } from './bars/calendar.ts';
-import { firstUnsettledMinute, lastClosedMinute, planBackfill, restSettledThrough } from './bars/watermark.ts';
-import { MINUTE_MS } from './contracts/time-format.ts';
-import type { RestAggregate } from './contracts/polygon-wire.ts';
-import type { MinuteAggregatesClient } from './feed/rest-aggregates.ts';
-import type { Logger } from './ops/logger.ts';
+import type { RestAggregate } from '../contracts/polygon-wire.ts';
+import { MINUTE_MS } from '../contracts/time-format.ts';
+import type { Logger } from '../ops/logger.ts';
+import type { GatewayMetrics } from '../ops/metrics.ts';
+import { backfillEvents, type BackfillEvent } from './backfill-events.ts';
+import type { BarRouter, BackfillRange } from './bar-router.ts';
+import type { Calendar } from './calendar.ts';
+import { CORRECTION_WINDOW_MINUTES } from './corrections.ts';
+import type { BarLedger } from './ledger.ts';
+import { draftFromRest } from './normalize.ts';
+import { firstUnsettledMinute, lastClosedMinute, planBackfill, restSettledThrough } from './watermark.ts';
 
-/**
- * The vendor re-sends a bar when late trades change it, for up to about 15 minutes. A
- * backfill re-reads that many minutes before the symbol's newest bar even when they were
- * published, so a correction sent while the socket was down still reaches consumers (as
- * the next revision).
- */
-export const CORRECTION_WINDOW_MINUTES = 15;
+/** REST minute aggregates, as the backfill reads them (the vendor's, or the simulator's). */
+export interface AggregatesSource {
+  /** Minute bars of `symbol` starting in [fromMs, toMs], ascending. Rejects when REST cannot answer. */
+  fetch(symbol: string, fromMs: number, toMs: number): Promise<RestAggregate[]>;
+}
 
 /** The feed's clock, as the backfill needs it (see FeedClock). */
 export interface BackfillFeedClock {
@@ -30,7 +30,7 @@ export interface BackfillRunnerOptions {
   router: BarRouter;
   ledger: BarLedger;
   calendar: Calendar;
-  client: MinuteAggregatesClient;
+  client: AggregatesSource;
   feed: BackfillFeedClock;
   /**
    * Longest wait (market ms) for the feed to pass a minute REST has not settled. Past it the
@@ -44,9 +44,8 @@ export interface BackfillRunnerOptions {
   maxBackfillMinutes: number;
   /** REST requests in flight at once (the vendor rate-limits per key). */
   concurrency: number;
+  metrics?: GatewayMetrics;
   log: Logger;
-  onBackfilled?(symbol: string, bars: number, range: BackfillRange): void;
-  onFailed?(symbol: string, error: Error): void;
 }
 
 /**
@@ -62,9 +61,11 @@ export class BackfillRunner {
   #stopped = false;
   readonly #abort = new AbortController();
   readonly #workers = new Set<Promise<void>>();
+  readonly #report: (event: BackfillEvent) => void;
 
   constructor(options: BackfillRunnerOptions) {
     this.#o = options;
+    this.#report = backfillEvents(options.metrics, options.log);
   }
 
   /** Holds these symbols' live bars at once, and backfills them as soon as a slot is free. */
@@ -72,7 +73,7 @@ export class BackfillRunner {
     if (this.#stopped) return;
     this.#o.router.hold(symbols);
     for (const symbol of symbols) this.#queued.add(symbol);
-    this.#o.log.info({ reason, symbols: symbols.length }, 'backfill requested');
+    this.#report({ kind: 'requested', reason, symbols: symbols.length });
     this.#pump();
   }
 
@@ -121,7 +122,7 @@ export class BackfillRunner {
   }
 
   async #backfill(symbol: string): Promise<void> {
-    const { router, ledger, feed, log } = this.#o;
+    const { router, ledger, feed } = this.#o;
     const signal = this.#abort.signal;
     // Before any bar has shown how far the feed runs behind, where to look is only a guess.
     if (feed.present() === null) await feed.until(Number.NEGATIVE_INFINITY, signal, this.#o.proofTimeoutMs);
@@ -133,7 +134,7 @@ export class BackfillRunner {
       correctionWindowMinutes: CORRECTION_WINDOW_MINUTES,
     });
     if (plan.lost !== null) {
-      log.error({ symbol, missedMinutes: (plan.lost.through - plan.lost.from) / MINUTE_MS + 1, maxBackfillMinutes: this.#o.maxBackfillMinutes }, 'gap longer than MAX_BACKFILL_MINUTES: the oldest minutes stay missing');
+      this.#report({ kind: 'gap_too_long', symbol, missedMinutes: (plan.lost.through - plan.lost.from) / MINUTE_MS + 1, maxBackfillMinutes: this.#o.maxBackfillMinutes });
     }
     let through = plan.through;
     if (plan.from > through) {
@@ -164,12 +165,10 @@ export class BackfillRunner {
       await this.#o.waitForRoom(drafts.length, signal);
       const range: BackfillRange = { from: plan.from, through, settledThrough: Math.min(through, settled) };
       router.release(symbol, drafts, range);
-      this.#o.onBackfilled?.(symbol, drafts.length, range);
+      this.#report({ kind: 'backfilled', symbol, bars: drafts.length });
     } catch (error) {
       // Give up on this gap rather than hold live bars for ever: consumers need the present.
-      const failure = error instanceof Error ? error : new Error(String(error));
-      log.error({ symbol, error: failure.message, from: new Date(plan.from).toISOString(), through: new Date(through).toISOString() }, 'backfill failed: these minutes stay missing');
-      this.#o.onFailed?.(symbol, failure);
+      this.#report({ kind: 'failed', symbol, error: error instanceof Error ? error.message : String(error), from: plan.from, through });
       router.release(symbol, [], null);
     }
   }
