@@ -130,7 +130,7 @@ async function main(): Promise<number> {
     ws: (require('ws/package.json') as { version: string }).version,
     java: javaVersion(),
     settings: { frameEvents: FRAME_EVENTS, burstWindowMs: BURST_WINDOW_MS },
-    errors: {} as Record<string, string>,
+    errors: {},
   };
   const errors = results['errors'] as Record<string, string>;
   say(`sentio-gateway bench (${args.quick ? 'quick' : 'full'}${args.profile ? ', profiled' : ''}); scenarios: ${[...args.only].join(', ')}`);
@@ -253,7 +253,7 @@ async function main(): Promise<number> {
   writeFileSync(args.out, JSON.stringify(results, null, 2) + '\n');
   process.stdout.write(renderTable(results));
   if (args.profile) process.stdout.write(renderProfiles(results));
-  process.stdout.write(`\nwritten: ${args.out} (${results['durationSec']} s)\n`);
+  process.stdout.write(`\nwritten: ${args.out} (${fmt(results['durationSec'])} s)\n`);
   return Object.keys(errors).length === 0 ? 0 : 1;
 }
 
@@ -274,7 +274,7 @@ function fmt(value: unknown): string {
   if (value === undefined) return '-';
   if (value === null) return 'n/a';
   if (typeof value === 'number') return value >= 10_000 ? Math.round(value).toLocaleString('en-US') : String(value);
-  return String(value);
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 function renderTable(res: Record<string, unknown>): string {
@@ -358,7 +358,7 @@ function renderTable(res: Record<string, unknown>): string {
   const head = [
     '',
     `sentio-gateway bench ${res['quick'] ? '(QUICK: short scenarios, scaled-down day)' : '(full)'}${res['profiled'] ? ' (PROFILED: figures slowed by --cpu-prof)' : ''}`,
-    `${fmt(m['cpuModel'])} x ${fmt(m['cores'])} cores, ${fmt(m['memGb'])} GiB; Node ${fmt(res['node'])}; Kafka ${fmt(get(res, 'kafka.version'))}; kafkajs ${fmt(res['kafkajs'])}; commit ${String(get(res, 'git.commit') ?? '?').slice(0, 12)}${get(res, 'git.srcDirty') ? ' (src modified)' : ''}`,
+    `${fmt(m['cpuModel'])} x ${fmt(m['cores'])} cores, ${fmt(m['memGb'])} GiB; Node ${fmt(res['node'])}; Kafka ${fmt(get(res, 'kafka.version'))}; kafkajs ${fmt(res['kafkajs'])}; commit ${fmt(get(res, 'git.commit') ?? '?').slice(0, 12)}${get(res, 'git.srcDirty') ? ' (src modified)' : ''}`,
     `other load on the machine: ${fmt(m['otherCpuPctBeforeRun'])}% busy before, ${fmt(m['otherCpuPctAfterRun'])}% after`,
     ...((res['gatewayNodeArgs'] as string[]).length > 0 ? [`gateway child node flags: ${(res['gatewayNodeArgs'] as string[]).join(' ')}`] : []),
     '',

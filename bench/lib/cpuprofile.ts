@@ -105,7 +105,7 @@ export function summariseProfile(path: string, windows: Window[], top = 15): Pro
     byId.set(node.id, node);
     for (const child of node.children ?? []) parent.set(child, node.id);
   }
-  const times: number[] = new Array(profile.samples.length);
+  const times = new Array<number>(profile.samples.length);
   let t = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
     t += profile.timeDeltas[i] ?? 0;

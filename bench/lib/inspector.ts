@@ -20,8 +20,8 @@ export async function connectInspector(url: string): Promise<Inspector> {
   });
   let nextId = 1;
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  socket.on('message', (data) => {
-    const message = JSON.parse(data.toString()) as { id?: number; result?: unknown; error?: { message: string } };
+  socket.on('message', (data: Buffer) => {
+    const message = JSON.parse(data.toString('utf8')) as { id?: number; result?: unknown; error?: { message: string } };
     if (message.id === undefined) return;
     const waiter = pending.get(message.id);
     if (waiter === undefined) return;

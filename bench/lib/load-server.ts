@@ -109,10 +109,10 @@ export async function startLoadServer(options: LoadServerOptions): Promise<LoadS
     connections += 1;
     let authed = false;
     socket.send(status('connected', 'Connected Successfully'));
-    socket.on('message', (data) => {
+    socket.on('message', (data: Buffer) => {
       let action: { action?: unknown; params?: unknown };
       try {
-        action = JSON.parse(data.toString()) as { action?: unknown; params?: unknown };
+        action = JSON.parse(data.toString('utf8')) as { action?: unknown; params?: unknown };
       } catch {
         return;
       }

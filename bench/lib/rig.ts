@@ -23,9 +23,9 @@ export interface BenchContext {
   /** Extra node flags for every gateway child (`--node-arg=...`), e.g. a `--require` preload to A/B a fix. */
   gatewayNodeArgs: string[];
   /** CPU seconds the broker's JVM has used so far. */
-  brokerCpuSec(): number;
+  brokerCpuSec: () => number;
   /** Progress line on stderr. */
-  say(line: string): void;
+  say: (line: string) => void;
 }
 
 export interface RigOptions {

@@ -505,7 +505,7 @@ export async function runBurstBrokerDefaults(ctx: BenchContext, settings: BurstS
 export function summariseProblems(lines: Record<string, unknown>[]): string[] {
   const counts = new Map<string, number>();
   for (const l of lines) {
-    const text = `${String(l['level'])}: ${String(l['msg'])}${l['error'] !== undefined ? ` (${String(l['error']).slice(0, 120)})` : ''}`;
+    const text = `${String(l['level'])}: ${String(l['msg'])}${l['error'] !== undefined ? ` (${JSON.stringify(l['error']).slice(0, 120)})` : ''}`;
     counts.set(text, (counts.get(text) ?? 0) + 1);
   }
   return [...counts].map(([text, n]) => (n > 1 ? `${text} x${n}` : text));

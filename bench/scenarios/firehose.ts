@@ -279,7 +279,6 @@ async function runStep(
   const t0 = performance.now();
   const half = (stepSec * 1000) / 2;
   let mid: { at: number; sent: number; done: number; meter: ReturnType<typeof cpuMeter> } | null = null;
-  let benchLimited = false;
   let socketChoked = false;
   let offeredLate = 0;
   for (;;) {
@@ -304,7 +303,7 @@ async function runStep(
   const cpu = mid?.meter.stop() ?? null;
   const end = { at: performance.now(), sent: sentSoFar(), done: (await source.done()) - completedBase, proc: rig.gw.proc() };
   const sentPerSec = (end.sent - sentAtStart) / ((end.at - t0) / 1000);
-  benchLimited = !socketChoked && (offeredLate > 3 || sentPerSec < target * 0.95);
+  const benchLimited = !socketChoked && (offeredLate > 3 || sentPerSec < target * 0.95);
   const m = mid ?? { at: t0, sent: sentAtStart, done: end.done };
   const halfSec = (end.at - m.at) / 1000;
   const doneHalf = end.done - m.done;

@@ -68,8 +68,8 @@ export async function runProducerPerf(ctx: BenchContext, label: string, records:
   const broker0 = ctx.brokerCpuSec();
   const child = spawn(artifacts.java, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const out: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => out.push(line));
-  createInterface({ input: child.stderr! }).on('line', (line) => out.push(line));
+  createInterface({ input: child.stdout }).on('line', (line) => out.push(line));
+  createInterface({ input: child.stderr }).on('line', (line) => out.push(line));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let done = false;
   void exited.then(() => (done = true));

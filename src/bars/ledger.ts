@@ -34,11 +34,6 @@ export interface LedgerOptions {
 /** Twice the window in which the vendor corrects bars. */
 export const DEFAULT_RETAIN_MINUTES = 2 * CORRECTION_WINDOW_MINUTES;
 
-export function sameValues(a: BarValues, b: BarValues): boolean {
-  return a.open === b.open && a.high === b.high && a.low === b.low && a.close === b.close
-    && a.volume === b.volume && a.vwap === b.vwap;
-}
-
 /**
  * A 64-bit fingerprint of a bar's six values, as two 32-bit words (murmur3's mixing with two
  * seeds over the values' IEEE-754 bits). The ledger keeps this instead of the values: at full

@@ -18,14 +18,14 @@ export interface PriceTransformOptions {
   maxHeldPerSymbol: number;
   maxBackfillMinutes: number;
   /** The price records consumers must get, in this order: the sink. */
-  publish(event: PriceEvent, receivedAt: number | null): void;
+  publish: (event: PriceEvent, receivedAt: number | null) => void;
   /** REST minute aggregates, for backfill. */
   aggregates: AggregatesSource;
   feed: BackfillFeedClock;
   /** Longest wait (market ms) for the feed to prove a minute (FEED_STALE_MS). */
   proofTimeoutMs: number;
   /** Resolves once the sink has room for that many more records. */
-  waitForRoom(records: number, signal: AbortSignal): Promise<void>;
+  waitForRoom: (records: number, signal: AbortSignal) => Promise<void>;
   metrics: GatewayMetrics;
   log: Logger;
 }

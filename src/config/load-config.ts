@@ -81,7 +81,7 @@ export function loadConfig(env: Env = process.env): { config: GatewayConfig; sec
     .split(',')
     .map((s) => s.trim().toUpperCase())
     .filter((s) => s !== '');
-  const badSymbols = symbols.filter((s) => !/^[A-Z0-9.\-]{1,12}$/.test(s));
+  const badSymbols = symbols.filter((s) => !/^[A-Z0-9.-]{1,12}$/.test(s));
   if (symbols.length === 0) fail('SYMBOLS', 'must list at least one ticker');
   if (badSymbols.length > 0) fail('SYMBOLS', `not tickers: ${badSymbols.join(', ')}`);
   const uniqueSymbols = [...new Set(symbols)];
@@ -90,7 +90,7 @@ export function loadConfig(env: Env = process.env): { config: GatewayConfig; sec
   const bootstrap = raw('KAFKA_BOOTSTRAP_SERVERS');
   if (bootstrap !== undefined) {
     kafkaBootstrapServers = bootstrap.split(',').map((s) => s.trim()).filter((s) => s !== '');
-    const bad = kafkaBootstrapServers.filter((s) => !/^[A-Za-z0-9.\-_\[\]:]+:\d{1,5}$/.test(s));
+    const bad = kafkaBootstrapServers.filter((s) => !/^[A-Za-z0-9._[\]:-]+:\d{1,5}$/.test(s));
     if (kafkaBootstrapServers.length === 0 || bad.length > 0) {
       fail('KAFKA_BOOTSTRAP_SERVERS', `must be host:port[,host:port...], got "${bootstrap}"`);
     }
@@ -99,7 +99,7 @@ export function loadConfig(env: Env = process.env): { config: GatewayConfig; sec
   const security = loadKafkaSecurity(env, raw, fail, kafkaBootstrapServers !== null);
 
   const topicPrefix = raw('TOPIC_PREFIX') ?? '';
-  if (!/^[A-Za-z0-9._\-]*$/.test(topicPrefix)) fail('TOPIC_PREFIX', `may hold only letters, digits, '.', '_' and '-', got "${topicPrefix}"`);
+  if (!/^[A-Za-z0-9._-]*$/.test(topicPrefix)) fail('TOPIC_PREFIX', `may hold only letters, digits, '.', '_' and '-', got "${topicPrefix}"`);
 
   const provision = (raw('PROVISION_TOPICS') ?? '').toLowerCase();
   if (!['true', 'false'].includes(provision)) fail('PROVISION_TOPICS', `must be true or false, got "${provision}"`);

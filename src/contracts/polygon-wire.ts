@@ -51,8 +51,6 @@ export interface AggregateEvent {
   otc?: boolean;
 }
 
-export type ServerEvent = StatusEvent | AggregateEvent;
-
 /** Client -> server messages. */
 export interface ClientAction {
   action: 'auth' | 'subscribe' | 'unsubscribe';
@@ -62,11 +60,6 @@ export interface ClientAction {
 /** Channel name for minute aggregates of a ticker. */
 export function minuteChannel(symbol: string): string {
   return `AM.${symbol}`;
-}
-
-/** Channel name for second aggregates of a ticker. */
-export function secondChannel(symbol: string): string {
-  return `A.${symbol}`;
 }
 
 /** REST aggregate as returned in `results` by `/v2/aggs/ticker/{T}/range/1/minute/{from}/{to}`. */

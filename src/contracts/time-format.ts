@@ -21,9 +21,3 @@ export function formatTsET(ms: number): string {
 }
 
 let lastFormatted = { minute: Number.NaN, text: '' };
-
-/** Inverse of formatTsET; NaN when the text is not in the contract format. */
-export function parseTsET(text: string): number {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00Z$/.test(text)) return Number.NaN;
-  return Date.parse(text);
-}

@@ -291,7 +291,7 @@ class Broker implements EmbeddedKafka {
       onLine: (line) => this.#opts.log?.(line),
     });
     this.#proc = proc;
-    proc.exited.then((status) => {
+    void proc.exited.then((status) => {
       if (this.#proc === proc && !this.#stopping) {
         this.#log(`broker exited unexpectedly (exit ${status.code ?? status.signal}); last output:\n${proc.outputTail().slice(-20).join('\n')}`);
       }
@@ -467,7 +467,7 @@ async function freePorts(fixed: number | undefined, count: number): Promise<numb
     const address = s?.address();
     return typeof address === 'object' && address ? address.port : (fixed as number);
   });
-  await Promise.all(servers.map((s) => (s ? new Promise<void>((r) => s.close(() => r())) : undefined)));
+  await Promise.all(servers.map((s) => (s ? new Promise<void>((r) => s.close(() => r())) : Promise.resolve())));
   return ports;
 }
 
@@ -490,7 +490,7 @@ function validateListeners(opts: EmbeddedKafkaOptions): void {
   for (const u of opts.saslUsers ?? []) {
     // Both end up quoted inside JAAS and SCRAM format arguments; keep them plain.
     if (!/^[A-Za-z0-9_.@+-]+$/.test(u.username)) throw new RangeError(`embedded Kafka: SASL user name ${JSON.stringify(u.username)} may hold only letters, digits and _ . @ + -`);
-    if (u.password === '' || /["\\\s,\]\[=]/.test(u.password)) throw new RangeError(`embedded Kafka: the password of SASL user ${u.username} must be non-empty, without quotes, backslashes, spaces, commas, brackets or '='`);
+    if (u.password === '' || /["\\\s,\][=]/.test(u.password)) throw new RangeError(`embedded Kafka: the password of SASL user ${u.username} must be non-empty, without quotes, backslashes, spaces, commas, brackets or '='`);
   }
 }
 

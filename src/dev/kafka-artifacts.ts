@@ -193,7 +193,7 @@ export async function resolveKafkaClasspath(opts: ResolveKafkaOptions = {}): Pro
 async function javaMajorVersion(java: string, env: NodeJS.ProcessEnv): Promise<number> {
   const output = await new Promise<string>((resolve, reject) => {
     execFile(java, ['-version'], { env, timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err) reject(err);
+      if (err) reject(new Error(err.message, { cause: err }));
       else resolve(`${stderr}\n${stdout}`);
     });
   }).catch((err: unknown) => {
@@ -301,6 +301,7 @@ function runMaven(
     const child = spawn(mvn, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const tail = new LineTail(60);
     // Maven 3.8 prints ANSI resets even in batch mode with colour off: strip them.
+    // eslint-disable-next-line no-control-regex -- the escape character is what an ANSI sequence starts with
     const onChunk = (chunk: string): void => void tail.push(chunk.replace(/\x1b\[[0-9;]*[A-Za-z]/g, ''));
     child.stdout.setEncoding('utf8').on('data', onChunk);
     child.stderr.setEncoding('utf8').on('data', onChunk);

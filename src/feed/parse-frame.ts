@@ -69,7 +69,7 @@ const SNIPPET_CHARS = 60;
 const UNKNOWN_EV_CHARS = 64;
 
 /** Ticker charset: letters, digits, '.', '-' (BRK.A, BRK-B, BACpB), 1 to 12 characters. */
-export const TICKER_RE = /^[A-Z0-9.\-]{1,12}$/i;
+export const TICKER_RE = /^[A-Z0-9.-]{1,12}$/i;
 
 const REQUIRED_NUMBERS = ['o', 'h', 'l', 'c', 'v', 's', 'e'] as const;
 const EARLIEST_BAR_MS = Date.UTC(1990, 0, 1);
@@ -116,7 +116,7 @@ function utf8Length(text: string, max: number): number {
 
 function decode(data: Exclude<FrameData, string>): string {
   if (data instanceof ArrayBuffer || data instanceof Uint8Array) return utf8.decode(data);
-  return utf8.decode(Buffer.concat(data as readonly Uint8Array[]));
+  return utf8.decode(Buffer.concat(data));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

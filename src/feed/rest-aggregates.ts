@@ -53,7 +53,7 @@ export function createMinuteAggregatesClient(options: MinuteAggregatesClientOpti
         async () => {
           let body: AggregatesResponse;
           try {
-            body = (await rest.getStocksAggregates(symbol, 1, 'minute' as never, String(fromMs), String(toMs), false, 'asc' as never, 50_000)) as AggregatesResponse;
+            body = (await rest.getStocksAggregates(symbol, 1, 'minute' as never, String(fromMs), String(toMs), false, 'asc' as never, 50_000));
           } catch (error) {
             const failure = describe(error, symbol);
             if (failure.status !== null && failure.status !== 429 && failure.status < 500) throw new AbortError(failure);

@@ -37,7 +37,7 @@ export interface WatchedStages {
 }
 
 export interface Operations {
-  readiness(): Readiness;
+  readiness: () => Readiness;
   heartbeats: HeartbeatPublisher;
   httpUrl: string;
 }

@@ -132,15 +132,16 @@ interface ErrorLike {
 function causeChain(error: unknown): ErrorLike[] {
   const chain: ErrorLike[] = [];
   let current: unknown = error;
-  while (current !== null && typeof current === 'object' && !chain.includes(current as ErrorLike) && chain.length < 10) {
-    chain.push(current as ErrorLike);
+  while (current !== null && typeof current === 'object' && !chain.includes(current) && chain.length < 10) {
+    chain.push(current);
     current = (current as ErrorLike).cause;
   }
   return chain;
 }
 
 function oneLine(text: unknown): string {
-  return String(text ?? '').replace(/\s+/g, ' ').trim();
+  const s = typeof text === 'string' ? text : text instanceof Error ? text.message : text === null || text === undefined ? '' : JSON.stringify(text);
+  return s.replace(/\s+/g, ' ').trim();
 }
 
 /**

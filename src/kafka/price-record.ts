@@ -28,7 +28,7 @@ const MAX_SHARED_MINUTES = 512;
  */
 function headersFor(event: PriceEvent, run: RunIdentity): Readonly<Record<string, string>> {
   let byMinute = sharedHeaders.get(run);
-  if (byMinute === undefined) sharedHeaders.set(run, (byMinute = new Map()));
+  if (byMinute === undefined) sharedHeaders.set(run, (byMinute = new Map() as SharedHeaders));
   let bySource = byMinute.get(event.tsET);
   if (bySource === undefined) {
     if (byMinute.size >= MAX_SHARED_MINUTES) byMinute.clear();

@@ -167,7 +167,7 @@ function headerSection(headers: NonNullable<RecordInput['headers']>): Buffer {
   const out = new Writer(kept ? Buffer.allocUnsafeSlow(size) : Buffer.allocUnsafe(size));
   out.varint(headerKeys.length);
   for (let i = 0; i < headerKeys.length; i += 1) {
-    out.bytes(headerKeys[i]!, keyLengths[i]!);
+    out.bytes(headerKeys[i], keyLengths[i]!);
     out.bytes(headerValues[i], valueLengths[i]!);
   }
   if (kept) encodedHeaderSections.set(headers, out.buf);

@@ -57,5 +57,5 @@ export async function runSimulator(opts: RunSimulatorOptions): Promise<number> {
  * routine entries (connections, auth, faults) still go to the same sink.
  */
 function silentUnlessDebug(log: ReturnType<typeof toSimLogger>): ReturnType<typeof toSimLogger> {
-  return { debug() {}, info: log.info, warn: log.warn };
+  return { debug() {}, info: (fields, msg) => log.info(fields, msg), warn: (fields, msg) => log.warn(fields, msg) };
 }

@@ -54,7 +54,7 @@ import { simCorrectedBar } from './bars.ts';
 import type { SimClock } from './clock.ts';
 import { ALL_SYMBOLS } from './ledger.ts';
 import type { BarLedger } from './ledger.ts';
-import { DISCONNECT_MESSAGE } from './session.ts';
+import { DISCONNECT_MESSAGE } from './messages.ts';
 import type { SentBarKind } from './stats.ts';
 
 export type FaultKind =

@@ -177,7 +177,7 @@ function aggregates(
     const nextTo = sort === 'asc' ? to : next;
     const query = new URLSearchParams({ adjusted: String(adjusted), sort, limit: String(limit) });
     body['next_url'] =
-      `${host.baseUrl()}/v2/aggs/ticker/${encodeURIComponent(ticker)}/range/1/minute/${nextFrom}/${nextTo}?${query}`;
+      `${host.baseUrl()}/v2/aggs/ticker/${encodeURIComponent(ticker)}/range/1/minute/${nextFrom}/${nextTo}?${query.toString()}`;
   }
   reply(200, body);
 }

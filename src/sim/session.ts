@@ -31,17 +31,8 @@ import type { StatusEvent } from '../contracts/polygon-wire.ts';
 import type { SimClock } from './clock.ts';
 import type { SimLogger } from './log.ts';
 import type { SimEvents } from './events.ts';
+import { CLOSE_POLICY, CLOSE_SLOW_CONSUMER, MAX_CONNECTIONS_MESSAGE } from './messages.ts';
 import type { AuthResult, SimStats } from './stats.ts';
-
-export const CLOSE_POLICY = 1008;
-export const CLOSE_SLOW_CONSUMER = 1011;
-
-export const MAX_CONNECTIONS_MESSAGE =
-  'Maximum number of websocket connections exceeded. You have reached the connection limit for your account. ' +
-  'Please contact support at https://polygon.io/contact to increase your limit.';
-
-/** The simulator's wording of the `disconnect` status (Polygon's own text is not documented). */
-export const DISCONNECT_MESSAGE = 'Another client connected with the same API key; this connection is closed.';
 
 /** Wall ms a slow consumer gets to complete the close before its socket is destroyed. */
 const SLOW_CLOSE_GRACE_MS = 2_000;

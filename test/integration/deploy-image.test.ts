@@ -54,8 +54,8 @@ interface Container {
 function startContainer(argv: string[], cwd: string, env: Record<string, string>): Container {
   const child = spawn(PID_NAMESPACE[0]!, [...PID_NAMESPACE.slice(1), ...argv], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
-  createInterface({ input: child.stderr! }).on('line', (l) => lines.push(`stderr: ${l}`));
+  createInterface({ input: child.stdout }).on('line', (l) => lines.push(l));
+  createInterface({ input: child.stderr }).on('line', (l) => lines.push(`stderr: ${l}`));
   const exited = once(child, 'exit').then(([code, signal]) => (code as number | null) ?? (signal ? -1 : null));
   return {
     process: child,

@@ -43,8 +43,8 @@ class TestClient {
 
   constructor(url: string) {
     this.ws = new WebSocket(url);
-    this.ws.on('message', (data) => {
-      const text = String(data);
+    this.ws.on('message', (data: Buffer) => {
+      const text = data.toString('utf8');
       let events: Event[] | null = null;
       try {
         const parsed: unknown = JSON.parse(text);
@@ -441,6 +441,7 @@ describe('simulator: faults', () => {
     const next = upcoming(s);
     await c.until(() => c.bars().find((b) => b.s === next), 'bar after the raw frames');
     assert.equal(s.stats.slowConsumersCut, 0);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- a number on purpose: sendRaw must refuse it at run time
     assert.throws(() => s.faults.sendRaw([42 as unknown as string]), TypeError);
   });
 

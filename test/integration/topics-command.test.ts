@@ -33,7 +33,7 @@ test('`sentio-gateway topics` creates the five topics with their settings and su
   assert.equal((await first.exited).code, 0, first.stderr.join('\n'));
   assert.equal(first.lines.filter((l) => l.msg === 'created').length, 5);
 
-  const configs = await describe(kafka.bootstrapServers, Object.values(names));
+  const configs = await describe(kafka.bootstrapServers, Object.values(names) as string[]);
   assert.equal(configs.get(names.prices)?.['cleanup.policy'], 'delete');
   assert.equal(configs.get(names.heartbeat)?.['cleanup.policy'], 'delete');
   assert.equal(configs.get(names.positions)?.['cleanup.policy'], 'compact');

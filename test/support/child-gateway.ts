@@ -28,7 +28,7 @@ export function spawnGateway(args: string[], env: Record<string, string>, option
   const lines: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   const waiters: { predicate: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
-  createInterface({ input: child.stdout! }).on('line', (text) => {
+  createInterface({ input: child.stdout }).on('line', (text) => {
     let line: Record<string, unknown>;
     try {
       line = JSON.parse(text) as Record<string, unknown>;
@@ -43,7 +43,7 @@ export function spawnGateway(args: string[], env: Record<string, string>, option
       }
     }
   });
-  createInterface({ input: child.stderr! }).on('line', (text) => stderr.push(text));
+  createInterface({ input: child.stderr }).on('line', (text) => stderr.push(text));
   const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
   return {
     child,

@@ -197,7 +197,7 @@ export function execForm(instruction: Instruction | undefined, what: string): st
     throw new Error(`${what} is not in exec form (a JSON array): ${text}`);
   }
   if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) throw new Error(`${what} is not a JSON array of strings`);
-  return parsed as string[];
+  return parsed;
 }
 
 /** ENV of a stage as a map (`ENV A=1 B=2` and the legacy `ENV A 1` form). */
@@ -358,8 +358,8 @@ export async function startPrometheus(config: string): Promise<PrometheusServer>
     '--log.level=warn',
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
-  child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
+  child.stdout.on('data', (d: Buffer) => output.push(d.toString()));
+  child.stderr.on('data', (d: Buffer) => output.push(d.toString()));
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
@@ -395,7 +395,7 @@ export async function startPrometheus(config: string): Promise<PrometheusServer>
     }, 20_000);
   } catch (error) {
     if (exitCode === undefined) child.kill('SIGKILL');
-    throw new Error(`${(error as Error).message}\n${output.join('')}`);
+    throw new Error(`${(error as Error).message}\n${output.join('')}`, { cause: error });
   }
   return server;
 }

@@ -38,7 +38,7 @@ async function openssl(dir: string, args: string[]): Promise<void> {
     await run('openssl', args, { cwd: dir, timeout: 30_000 });
   } catch (error) {
     const e = error as { stderr?: string; message: string };
-    throw new Error(`openssl ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`);
+    throw new Error(`openssl ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`, { cause: error });
   }
 }
 

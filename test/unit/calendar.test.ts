@@ -483,6 +483,7 @@ describe('2026 checklist: holidays, an early close, both DST changes', () => {
 describe('performance', () => {
   it('makes no Intl call for a day it has already seen', () => {
     const proto = Intl.DateTimeFormat.prototype;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- kept only to be put back on the prototype
     const original = proto.formatToParts;
     const day = sessionDay('2026-02-10');
     barIdOf(day.openMs);

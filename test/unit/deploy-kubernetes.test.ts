@@ -99,7 +99,7 @@ test('probes: startup and liveness on /healthz, readiness on /readyz, on the por
   assert.equal(container.startupProbe?.httpGet.path, '/healthz');
   assert.equal(container.livenessProbe?.httpGet.path, '/healthz');
   assert.equal(container.readinessProbe?.httpGet.path, '/readyz');
-  for (const probe of [container.startupProbe!, container.livenessProbe!, container.readinessProbe!]) {
+  for (const probe of [container.startupProbe, container.livenessProbe, container.readinessProbe]) {
     const port = container.ports.find((p) => p.name === probe.httpGet.port);
     assert.ok(port, `probe port ${probe.httpGet.port} is a named container port`);
     assert.equal(String(port.containerPort), configMap.data['HTTP_PORT'], 'the gateway serves HTTP there');

@@ -13,7 +13,7 @@ const T0 = Date.parse('2026-03-10T14:00:00Z');
 const m = (i: number) => T0 + i * MINUTE_MS;
 
 function bar(sym: string, i: number): ParsedAggregate {
-  return { ev: 'AM', sym, v: 100, o: 10, h: 11, l: 9, c: 10.5, s: m(i), e: m(i + 1) } as ParsedAggregate;
+  return { ev: 'AM', sym, v: 100, o: 10, h: 11, l: 9, c: 10.5, s: m(i), e: m(i + 1) };
 }
 
 const minute = (event: ParsedAggregate): ParsedFrame['events'][number] => ({ kind: 'minute', event });
@@ -57,7 +57,7 @@ test('a frame: its events counted by type, bad ones dropped by reason, the good 
         minute(bar('TQQQ', 0)),
         { kind: 'status', event: { ev: 'status', status: 'success', message: 'ok' } },
         minute(bar('ZZZZ', 0)),
-        { kind: 'second', event: { ...bar('TQQQ', 0), ev: 'A' } as ParsedAggregate },
+        { kind: 'second', event: { ...bar('TQQQ', 0), ev: 'A' } },
         { kind: 'unknown', ev: 'XQ' },
         minute(bar('sqqq', 0)),
         // Starts further ahead of our clock than the tolerance: it would fake proof of completeness.

@@ -98,7 +98,7 @@ test('TLS: the CA and client certificate are read at start; the key goes to secr
   });
   assert.equal(secrets.kafkaTlsKey, key);
   assert.ok(!JSON.stringify(config).includes('PRIVATE KEY'), 'no key in the config');
-  assert.deepEqual(kafkaSecurity(config, secrets).tls, { ca: config.kafkaTls!.ca, cert: config.kafkaTls!.cert, key, rejectUnauthorized: true });
+  assert.deepEqual(kafkaSecurity(config, secrets).tls, { ca: config.kafkaTls.ca, cert: config.kafkaTls.cert, key, rejectUnauthorized: true });
 });
 
 test('TLS without a CA file trusts the public CAs; KAFKA_SSL_REJECT_UNAUTHORIZED=false is understood', () => {
