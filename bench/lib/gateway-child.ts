@@ -13,6 +13,8 @@ import { createRequire } from 'node:module';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { childEnv } from '../../harness/child-env.ts';
+import { followJsonLines } from '../../harness/json-lines.ts';
 import { connectInspector, type Inspector } from './inspector.ts';
 import { parseMetrics, type MetricsSnapshot } from './prom.ts';
 import { readProcStat, type ProcSample } from './proc.ts';
@@ -35,9 +37,6 @@ export function buildGateway(): void {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'inherit' });
 }
-
-/** Settings the child must not inherit from the shell running the benchmark. */
-const INHERITED_SETTINGS = /^(POLYGON_|KAFKA_|TOPIC_|RUN_ID|STRATEGY|ENV$|HTTP_|HEARTBEAT_|FILL_|REPLAY_|SIM_|LOG_LEVEL|EMBEDDED_|MAX_|MARKET_CLOCK|SYMBOLS|PROVISION_|FEED_|PING_|STALL_|RECONNECT_|AUTH_RETRY|SHUTDOWN_|NODE_OPTIONS)/;
 
 export interface GatewayChildOptions {
   /** Settings (environment) of the gateway. */
@@ -72,27 +71,18 @@ export interface GatewayChild {
 }
 
 export async function startGatewayChild(options: GatewayChildOptions): Promise<GatewayChild> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !INHERITED_SETTINGS.test(k))) as Record<string, string>;
   const nodeArgs = [...IMAGE_NODE_ARGS, ...(options.nodeArgs ?? []), ...(options.inspect ? ['--inspect=127.0.0.1:0'] : [])];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, GATEWAY_MAIN, 'run'], {
     cwd: REPO_ROOT,
-    env: { ...base, ...options.env },
+    env: childEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const lines: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
   let exitedYet = false;
   void exited.then(() => (exitedYet = true));
   let onStarted: ((url: string) => void) | null = null;
-  createInterface({ input: child.stdout! }).on('line', (text) => {
-    let line: Record<string, unknown>;
-    try {
-      line = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      line = { raw: text };
-    }
-    lines.push(line);
+  const lines = followJsonLines(child.stdout!, (line) => {
     if (line['msg'] === 'gateway started' && typeof line['http'] === 'string') onStarted?.(line['http']);
   });
   let inspectorUrl: string | null = null;

@@ -194,16 +194,6 @@ export async function startLoadServer(options: LoadServerOptions): Promise<LoadS
   };
 }
 
-/** Deterministic 32-bit hash (FNV-1a) of a string. */
-export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
 /** `count` distinct synthetic tickers of 4 letters (BAAA, BAAB, ...), all valid for the gateway. */
 export function syntheticSymbols(count: number): string[] {
   const out: string[] = [];

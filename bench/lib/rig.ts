@@ -5,14 +5,12 @@
  */
 
 import { join } from 'node:path';
-import kafkajs from '../../src/kafka/kafkajs.ts';
 import { topicNames } from '../../src/contracts/topics.ts';
 import { gatewayTopicSpecs } from '../../src/kafka/topic-specs.ts';
 import { startGatewayChild, type GatewayChild } from './gateway-child.ts';
 import { startLoadServer, type LoadServer } from './load-server.ts';
 import { sleep } from './stats.ts';
-
-const { Kafka, logLevel } = kafkajs;
+import { createTopics } from '../../harness/kafka-topics.ts';
 
 export interface BenchContext {
   quick: boolean;
@@ -62,34 +60,14 @@ export interface Rig {
 
 export const BENCH_API_KEY = 'bench-key-not-secret';
 
-export async function createTopic(brokers: string[], prefix: string, maxMessageBytes: number): Promise<void> {
-  const kafka = new Kafka({ clientId: 'sentio-bench-admin', brokers, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const specs = gatewayTopicSpecs({ prefix, tradesRetentionDays: 7 });
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: specs.map((s) => ({
-        topic: s.topic,
-        numPartitions: 1,
-        configEntries: [...Object.entries(s.configs).map(([name, value]) => ({ name, value })), { name: 'max.message.bytes', value: String(maxMessageBytes) }],
-      })),
-    });
-  } finally {
-    await admin.disconnect();
-  }
+/** The gateway's topics, as `topics` would create them, with a per-topic record-size limit. */
+async function createTopic(brokers: string[], prefix: string, maxMessageBytes: number): Promise<void> {
+  const specs = gatewayTopicSpecs({ prefix, tradesRetentionDays: 7 });
+  await createTopics(brokers, specs.map((s) => ({ topic: s.topic, configs: { ...s.configs, 'max.message.bytes': String(maxMessageBytes) } })));
 }
 
 export async function createPlainTopic(brokers: string[], topic: string, maxMessageBytes: number): Promise<void> {
-  const kafka = new Kafka({ clientId: 'sentio-bench-admin', brokers, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: String(maxMessageBytes) }] }] });
-  } finally {
-    await admin.disconnect();
-  }
+  await createTopics(brokers, [{ topic, configs: { 'max.message.bytes': String(maxMessageBytes) } }]);
 }
 
 export async function startRig(ctx: BenchContext, options: RigOptions): Promise<Rig> {

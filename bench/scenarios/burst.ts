@@ -18,7 +18,8 @@
 
 import { MINUTE_MS, formatTsET, minuteStart } from '../../src/contracts/time-format.ts';
 import { startConsumer } from '../lib/consumer.ts';
-import { aggregateJson, hash32, syntheticSymbols } from '../lib/load-server.ts';
+import { hash32 } from '../../src/sim/bars.ts';
+import { aggregateJson, syntheticSymbols } from '../lib/load-server.ts';
 import { histogramDelta, histogramQuantile } from '../lib/prom.ts';
 import { cpuMeter, type CpuShares } from '../lib/proc.ts';
 import { monoUs, perfToMonoUs, type Window } from '../lib/profile-window.ts';

@@ -22,7 +22,8 @@
  */
 
 import { MINUTE_MS } from '../../src/contracts/time-format.ts';
-import { aggregateJson, hash32, syntheticSymbols } from '../lib/load-server.ts';
+import { hash32 } from '../../src/sim/bars.ts';
+import { aggregateJson, syntheticSymbols } from '../lib/load-server.ts';
 import { cpuMeter } from '../lib/proc.ts';
 import { monoUs, type Window } from '../lib/profile-window.ts';
 import { startRig, type BenchContext, type Rig } from '../lib/rig.ts';

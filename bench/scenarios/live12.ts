@@ -9,7 +9,8 @@
 import { DEFAULT_SYMBOLS } from '../../src/contracts/polygon-wire.ts';
 import { MINUTE_MS, formatTsET, minuteStart } from '../../src/contracts/time-format.ts';
 import { startConsumer } from '../lib/consumer.ts';
-import { aggregateJson, hash32 } from '../lib/load-server.ts';
+import { hash32 } from '../../src/sim/bars.ts';
+import { aggregateJson } from '../lib/load-server.ts';
 import { cpuMeter, type CpuShares } from '../lib/proc.ts';
 import { histogramDelta, histogramQuantile } from '../lib/prom.ts';
 import { startRig, type BenchContext } from '../lib/rig.ts';

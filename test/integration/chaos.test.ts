@@ -11,7 +11,7 @@ import { readTopic, waitForRecords } from '../support/kafka.ts';
 import { uniquePrefix } from '../support/gateway.ts';
 import { spawnGateway, type ChildGateway } from '../support/child-gateway.ts';
 import { assertMatchesBar, assertRevisionZeroOrder, priceRecords, type PriceRecord } from '../support/expect.ts';
-import { seededRandom } from '../support/seeded-random.ts';
+import { seededRandom } from '../../harness/random.ts';
 
 const MINUTES = 62;
 const MS_PER_MINUTE = 400;

@@ -16,7 +16,8 @@ import { join, posix } from 'node:path';
 import { createInterface } from 'node:readline';
 import { sentioTopicSpecs } from '../../src/kafka/topic-specs.ts';
 import { kafkaClient, useKafka } from '../support/kafka.ts';
-import { assertRan, execForm, freePort, parseDockerfile, poll, readRepoFile, readRepoYaml, repoPath, run, stageEnv, tool, type Stage } from '../support/deploy.ts';
+import { assertRan, execForm, freePort, parseDockerfile, readRepoFile, readRepoYaml, repoPath, run, stageEnv, tool, type Stage } from '../support/deploy.ts';
+import { eventually } from '../../harness/poll.ts';
 
 const stages = parseDockerfile(readRepoFile('Dockerfile'));
 const runtime = stages.at(-1)!;
@@ -62,7 +63,7 @@ function startContainer(argv: string[], cwd: string, env: Record<string, string>
     lines,
     exited,
     init: () =>
-      poll('the namespace\'s PID 1, running the entrypoint', () => {
+      eventually('the namespace\'s PID 1, running the entrypoint', () => {
         const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim();
         if (children === '') return undefined;
         const pid = Number(children.split(' ')[0]);
@@ -175,11 +176,11 @@ describe('the image\'s entrypoint, outside Docker', () => {
     assert.match(readFileSync(`/proc/${init}/cmdline`, 'utf8').split('\0')[0]!, /tini$/);
 
     const url = `http://127.0.0.1:${port}`;
-    await poll('/healthz 200', async () => ((await fetch(`${url}/healthz`)).status === 200 ? true : undefined), 60_000, 100);
+    await eventually('/healthz 200', async () => ((await fetch(`${url}/healthz`)).status === 200 ? true : undefined), 60_000, 100);
     const check = await run(healthcheck[0]!, healthcheck.slice(1), { cwd: app, env });
     assert.equal(check.code, 0, `HEALTHCHECK passes: ${check.stderr}`);
-    await poll('/readyz 200 (subscribed to the simulator, Kafka writable)', async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined), 30_000, 100);
-    await poll('bars in Kafka', async () => (/^sentio_gateway_bars_published_total\{[^}]*\} [1-9]/m.test(await (await fetch(`${url}/metrics`)).text()) ? true : undefined), 30_000, 100);
+    await eventually('/readyz 200 (subscribed to the simulator, Kafka writable)', async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined), 30_000, 100);
+    await eventually('bars in Kafka', async () => (/^sentio_gateway_bars_published_total\{[^}]*\} [1-9]/m.test(await (await fetch(`${url}/metrics`)).text()) ? true : undefined), 30_000, 100);
 
     process.kill(init, 'SIGTERM'); // what `docker stop` does
     assert.equal(await container.exited, 0, container.lines.slice(-10).join('\n'));
@@ -208,7 +209,7 @@ describe('the image\'s entrypoint, outside Docker', () => {
       const container = startContainer([...entrypoint, ...cmd], app, env);
       containers.push(container);
       const init = await container.init();
-      await poll('the gateway inside its start-up', () => (connections.length > 0 ? true : undefined), 20_000, 20);
+      await eventually('the gateway inside its start-up', () => (connections.length > 0 ? true : undefined), 20_000, 20);
       const signalledAt = Date.now();
       process.kill(init, 'SIGTERM');
       const code = await container.exited;

@@ -11,7 +11,7 @@ import { createSimClock, startSimulator, type Simulator } from '../../src/sim/in
 import { eventually, startTestGateway, uniquePrefix, type TestGateway } from '../support/gateway.ts';
 import { useKafka } from '../support/kafka.ts';
 import {
-  allPanels, execForm, expandGrafanaVariables, familyOf, gatewayMetricNames, kustomizeBuild, metricFamilies, parseDockerfile, poll,
+  allPanels, execForm, expandGrafanaVariables, familyOf, gatewayMetricNames, kustomizeBuild, metricFamilies, parseDockerfile,
   readRepoFile, readRepoYaml, repoPath, startPrometheus, type Dashboard, type K8sObject, type RuleFile,
 } from '../support/deploy.ts';
 
@@ -117,15 +117,15 @@ describe('the deploy artefacts against a running gateway', () => {
     });
     const job = config.scrape_configs[0]!.job_name;
 
-    await poll('up == 1', async () => ((await prometheus.query(`up{job="${job}"}`))[0]?.value[1] === '1' ? true : undefined), 20_000, 250);
-    const bars = await poll('bars in Prometheus', async () => {
+    await eventually('up == 1', async () => ((await prometheus.query(`up{job="${job}"}`))[0]?.value[1] === '1' ? true : undefined), 20_000, 250);
+    const bars = await eventually('bars in Prometheus', async () => {
       const value = Number((await prometheus.query(`sum(sentio_gateway_bars_published_total{job="${job}"})`))[0]?.value[1] ?? 0);
       return value > 0 ? value : undefined;
     }, 20_000, 250);
     assert.ok(bars > 0);
 
     // The rules load and evaluate without error on real series.
-    const groups = await poll('every rule evaluated', async () => {
+    const groups = await eventually('every rule evaluated', async () => {
       const data = await prometheus.get<{ groups: { name: string; rules: { name: string; health: string; lastError?: string }[] }[] }>('/api/v1/rules');
       return data.groups.every((g) => g.rules.every((r) => r.health !== 'unknown')) && data.groups.length > 0 ? data.groups : undefined;
     }, 20_000, 250);
@@ -141,7 +141,7 @@ describe('the deploy artefacts against a running gateway', () => {
     assert.deepEqual(alerts.alerts.filter((a) => a.state === 'firing'), []);
 
     // Wait until a rate window holds two scrapes of every counter, then run every dashboard query.
-    await poll('rates', async () => ((await prometheus.query(`rate(sentio_gateway_frames_received_total{job="${job}"}[1m])`)).length > 0 ? true : undefined), 20_000, 250);
+    await eventually('rates', async () => ((await prometheus.query(`rate(sentio_gateway_frames_received_total{job="${job}"}[1m])`)).length > 0 ? true : undefined), 20_000, 250);
     const instance = (await prometheus.query(`sentio_gateway_build_info{job="${job}"}`))[0]!.metric['instance']!;
     assert.equal(instance, http.host, 'the job and instance variables find the gateway');
     // Series that only exist once the event happened (a reconnect, a drop, a Kafka error).

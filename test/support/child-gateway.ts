@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { childEnv } from '../../harness/child-env.ts';
+import { followJsonLines } from '../../harness/json-lines.ts';
 import { createInterface } from 'node:readline';
 
 export const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -15,27 +17,15 @@ export interface ChildGateway {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Settings a test child must not inherit from the developer's shell. */
-const INHERITED_SETTINGS = /^(POLYGON_|KAFKA_|TOPIC_|RUN_ID|STRATEGY|ENV|HTTP_|HEARTBEAT_|FILL_|REPLAY_|SIM_|LOG_LEVEL|EMBEDDED_)/;
-
 /** Runs `sentio-gateway <command>` as a child process, the way the README runs it. */
 export function spawnGateway(args: string[], env: Record<string, string>, options: { path?: string } = {}): ChildGateway {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !INHERITED_SETTINGS.test(k)));
   const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { ...base, ...(options.path !== undefined ? { PATH: options.path } : {}), ...env },
+    env: childEnv(env, options.path !== undefined ? { PATH: options.path } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const lines: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   const waiters: { predicate: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
-  createInterface({ input: child.stdout }).on('line', (text) => {
-    let line: Record<string, unknown>;
-    try {
-      line = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      line = { raw: text };
-    }
-    lines.push(line);
+  const lines = followJsonLines(child.stdout, (line) => {
     for (const w of [...waiters]) {
       if (w.predicate(line)) {
         waiters.splice(waiters.indexOf(w), 1);

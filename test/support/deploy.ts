@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { eventually } from '../../harness/poll.ts';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 export const repoPath = (...parts: string[]): string => join(REPO, ...parts);
@@ -107,22 +108,6 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-/** Polls `check` until it returns a value other than undefined; fails after `timeoutMs`. */
-export async function poll<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
 }
 
 // --- Dockerfile ----------------------------------------------------------------------------
@@ -388,7 +373,7 @@ export async function startPrometheus(config: string): Promise<PrometheusServer>
     },
   };
   try {
-    await poll('Prometheus /-/ready', async () => {
+    await eventually('Prometheus /-/ready', async () => {
       if (exitCode !== undefined) throw new Error(`prometheus exited ${exitCode}: ${output.join('')}`);
       const response = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
       return response.status === 200 ? true : undefined;

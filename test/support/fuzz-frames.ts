@@ -22,6 +22,7 @@
  */
 
 import type { RejectReason } from '../../src/feed/parse-frame.ts';
+import { seededRandom } from '../../harness/random.ts';
 
 const MINUTE_MS = 60_000;
 
@@ -122,31 +123,6 @@ export function badEvents(e: FuzzExpectation): number {
   return REASONS.reduce((n, r) => n + e.rejects[r], 0) + e.unknown;
 }
 
-/** sfc32, seeded through splitmix32: small, fast, and the same on every platform. */
-export function createRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  const split = (): number => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let a = split();
-  let b = split();
-  let c = split();
-  let d = split();
-  return () => {
-    const t = (((a + b) >>> 0) + d) >>> 0;
-    d = (d + 1) >>> 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) >>> 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) >>> 0;
-    return t / 4294967296;
-  };
-}
-
 // --- building blocks ------------------------------------------------------------------
 
 /** An object as ordered [key, raw JSON text] pairs, so values JSON.stringify cannot write (1e999) can be sent. */
@@ -193,7 +169,7 @@ const UNKNOWN_EVS = ['T', 'Q', 'XT', 'XQ', 'LULD', 'NOI', 'FMV', 'am', 'Am', 'a'
 const NOT_OBJECTS = ['0', '-1', '1e999', '"AM"', '""', 'null', 'true', 'false', '[]', '[[]]', '[1,"a"]', '[{"ev":"AM"}]', '"{\\"ev\\":\\"AM\\"}"'];
 
 export function createFuzzer(opts: FuzzOptions): { next(): FuzzFrame; readonly validLeft: number } {
-  const rnd = createRandom(opts.seed);
+  const rnd = seededRandom(opts.seed);
   const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!;
   const chance = (p: number): boolean => rnd() < p;

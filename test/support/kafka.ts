@@ -15,13 +15,11 @@
 import { randomUUID } from 'node:crypto';
 import { after, before } from 'node:test';
 
-import kafkajs from '../../src/kafka/kafkajs.ts';
-import type { Admin, Consumer, Kafka as KafkaClient, IHeaders, ITopicConfig } from 'kafkajs';
+import type { Admin, Consumer, Kafka as KafkaClient, IHeaders } from 'kafkajs';
 
 import { startEmbeddedKafka } from '../../src/dev/embedded-kafka.ts';
 import type { EmbeddedKafka, EmbeddedKafkaOptions } from '../../src/dev/embedded-kafka.ts';
-
-const { Kafka, logLevel } = kafkajs;
+import { createTopics, kafkaClient } from '../../harness/kafka-topics.ts';
 
 export interface KafkaFixture {
   /** Bootstrap servers of the broker; available once the suite's `before` hook ran. */
@@ -64,16 +62,7 @@ export function useKafka(opts: EmbeddedKafkaOptions = {}): KafkaFixture {
   };
 }
 
-/** A quiet kafkajs client for tests. */
-export function kafkaClient(bootstrap: string, clientId = 'sentio-test'): KafkaClient {
-  return new Kafka({
-    clientId,
-    brokers: bootstrap.split(',').map((s) => s.trim()),
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3_000,
-    retry: { initialRetryTime: 100, retries: 8 },
-  });
-}
+export { kafkaClient } from '../../harness/kafka-topics.ts';
 
 /** A topic name no other test uses. */
 export function uniqueTopic(prefix = 'test'): string {
@@ -81,24 +70,8 @@ export function uniqueTopic(prefix = 'test'): string {
 }
 
 /** Creates a topic (no-op if it exists) and waits until its leaders are known. */
-export async function createTopic(
-  bootstrap: string,
-  topic: string,
-  opts: { partitions?: number; configs?: Record<string, string> } = {},
-): Promise<void> {
-  const admin = kafkaClient(bootstrap).admin();
-  await admin.connect();
-  try {
-    const spec: ITopicConfig = {
-      topic,
-      numPartitions: opts.partitions ?? 1,
-      replicationFactor: 1,
-      configEntries: Object.entries(opts.configs ?? {}).map(([name, value]) => ({ name, value })),
-    };
-    await admin.createTopics({ topics: [spec], waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
+export async function createTopic(bootstrap: string, topic: string, opts: { partitions?: number; configs?: Record<string, string> } = {}): Promise<void> {
+  await createTopics(bootstrap, [{ topic, ...opts }]);
 }
 
 export interface TopicRecord {

@@ -9,7 +9,7 @@ import { priceMessage } from '../../src/kafka/price-record.ts';
 import { encodeRecord, type RecordInput } from '../../src/kafka/record-encoder.ts';
 import { PAYLOAD_VERSION, type BarSource, type PriceEvent } from '../../src/contracts/price-event.ts';
 import { formatTsET } from '../../src/contracts/time-format.ts';
-import { seededRandom } from '../support/seeded-random.ts';
+import { seededRandom } from '../../harness/random.ts';
 
 function queue(pending: number, throttledUntil: number): RequestQueueState & { checks: number } {
   const q = {

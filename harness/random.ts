@@ -1,4 +1,4 @@
-/** A small deterministic generator (mulberry32) for tests, so a failing case can be replayed from its seed. */
+/** A small deterministic generator (mulberry32), so a failing case can be replayed from its seed. */
 export function seededRandom(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
