@@ -62,13 +62,18 @@ function parseArgs(argv: string[]): Args {
     if (arg === '--quick') args.quick = true;
     else if (arg === '--profile') args.profile = true;
     else if (arg.startsWith('--only=')) {
-      const wanted = arg.slice(7).split(',').filter((s) => s !== '');
+      const wanted = arg
+        .slice(7)
+        .split(',')
+        .filter((s) => s !== '');
       for (const w of wanted) if (!(SCENARIOS as readonly string[]).includes(w)) throw new Error(`unknown scenario ${w}; known: ${SCENARIOS.join(', ')}`);
       args.only = new Set(wanted as Scenario[]);
     } else if (arg.startsWith('--out=')) args.out = arg.slice(6);
     else if (arg.startsWith('--node-arg=')) args.nodeArgs.push(arg.slice(11));
     else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('usage: node bench/run.ts [--quick] [--profile] [--only=live12,burstDefaults,burst,firehose,producerLimit] [--out=path] [--node-arg=<flag for the gateway child>]...\n');
+      process.stdout.write(
+        'usage: node bench/run.ts [--quick] [--profile] [--only=live12,burstDefaults,burst,firehose,producerLimit] [--out=path] [--node-arg=<flag for the gateway child>]...\n',
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
   }
@@ -184,10 +189,23 @@ async function main(): Promise<number> {
         say(`live12: Kafka's producer alone, ${records} records at 1,000/s, linger.ms=0, acks=all (the broker's round trip)`);
         return runProducerPerf(ctx, 'latency-floor', records, LIVE_RECORD_BYTES, ['linger.ms=0'], 1_000);
       });
-      if (floor && live12) results['live12'] = { ...live12, brokerFloor: { p50Ms: floor.p50LatencyMs, p99Ms: floor.p99LatencyMs, maxMs: floor.maxLatencyMs, avgMs: floor.avgLatencyMs, records: floor.records, note: 'ProducerPerformance at 1,000 records/s, linger.ms=0, acks=all: send -> ack per record, whole ms (JVM warm-up included)' } };
+      if (floor && live12)
+        results['live12'] = {
+          ...live12,
+          brokerFloor: {
+            p50Ms: floor.p50LatencyMs,
+            p99Ms: floor.p99LatencyMs,
+            maxMs: floor.maxLatencyMs,
+            avgMs: floor.avgLatencyMs,
+            records: floor.records,
+            note: 'ProducerPerformance at 1,000 records/s, linger.ms=0, acks=all: send -> ack per record, whole ms (JVM warm-up included)',
+          },
+        };
     }
 
-    const defaults: BrokerDefaultsResult | null = await attempt('burstDefaults', () => runBurstBrokerDefaults(ctx, { frameEvents: FRAME_EVENTS, windowMs: BURST_WINDOW_MS }));
+    const defaults: BrokerDefaultsResult | null = await attempt('burstDefaults', () =>
+      runBurstBrokerDefaults(ctx, { frameEvents: FRAME_EVENTS, windowMs: BURST_WINDOW_MS }),
+    );
     if (defaults) results['burstBrokerDefaults'] = defaults;
 
     burstOutcome = await attempt('burst', () => runBurstAndDay(ctx, { frameEvents: FRAME_EVENTS, windowMs: BURST_WINDOW_MS }));
@@ -198,7 +216,12 @@ async function main(): Promise<number> {
 
     firehose = await attempt('firehose', () => runFirehose(ctx, FRAME_EVENTS));
     if (firehose) {
-      results['firehose'] = { ...firehose.am, gatewayExit: firehose.gatewayExit, gatewayProblems: firehose.gatewayProblems, droppedOverflow: firehose.droppedOverflow };
+      results['firehose'] = {
+        ...firehose.am,
+        gatewayExit: firehose.gatewayExit,
+        gatewayProblems: firehose.gatewayProblems,
+        droppedOverflow: firehose.droppedOverflow,
+      };
       if (firehose.a) results['firehoseIngest'] = firehose.a;
     }
 
@@ -221,7 +244,15 @@ async function main(): Promise<number> {
         // The gateway keeps one produce request in flight (ordering); so does this variant.
         runs.push(await runProducerPerf(ctx, 'inflight1', records, recordSize, ['max.in.flight.requests.per.connection=1']));
       }
-      return { ...runs[0]!, recordsFrom: fromFirehose >= 1_000_000 ? 'records the gateway published in the firehose (at most 5 M)' : `1 M (the gateway published ${fromFirehose} in the firehose; fewer would measure JVM warm-up)`, recordSizeFrom: sizes === null ? 'assumed' : `gateway records: value ${sizes.value.toFixed(0)} B + key and headers ${sizes.keyAndHeaders.toFixed(0)} B`, variants: runs.slice(1) };
+      return {
+        ...runs[0]!,
+        recordsFrom:
+          fromFirehose >= 1_000_000
+            ? 'records the gateway published in the firehose (at most 5 M)'
+            : `1 M (the gateway published ${fromFirehose} in the firehose; fewer would measure JVM warm-up)`,
+        recordSizeFrom: sizes === null ? 'assumed' : `gateway records: value ${sizes.value.toFixed(0)} B + key and headers ${sizes.keyAndHeaders.toFixed(0)} B`,
+        variants: runs.slice(1),
+      };
     });
     if (producer) results['producerLimit'] = producer;
   } finally {
@@ -233,7 +264,10 @@ async function main(): Promise<number> {
   if (args.profile) {
     const profiles: Record<string, ProfileSummary[]> = {};
     const windows: Record<string, unknown> = {};
-    for (const [name, outcome] of [['burst-day', burstOutcome], ['firehose', firehose]] as const) {
+    for (const [name, outcome] of [
+      ['burst-day', burstOutcome],
+      ['firehose', firehose],
+    ] as const) {
       if (outcome?.profilePath) {
         windows[name] = outcome.windows;
         try {
@@ -290,15 +324,23 @@ function renderTable(res: Record<string, unknown>): string {
   add('live12', 'send -> consumer p50 / p99 / max', 'live12.p50Ms', 'ms');
   if (rows.length > 0) rows[rows.length - 1]![2] = `${fmt(get(res, 'live12.p50Ms'))} / ${fmt(get(res, 'live12.p99Ms'))} / ${fmt(get(res, 'live12.maxMs'))}`;
   add('live12', 'gateway frame -> ack p50 / p99 (histogram)', 'live12.gatewayFrameToAck.p50Ms', 'ms');
-  if (get(res, 'live12') !== undefined) rows[rows.length - 1]![2] = `${fmt(get(res, 'live12.gatewayFrameToAck.p50Ms'))} / ${fmt(get(res, 'live12.gatewayFrameToAck.p99Ms'))}`;
+  if (get(res, 'live12') !== undefined)
+    rows[rows.length - 1]![2] = `${fmt(get(res, 'live12.gatewayFrameToAck.p50Ms'))} / ${fmt(get(res, 'live12.gatewayFrameToAck.p99Ms'))}`;
   const byFrame = get(res, 'live12.byFrame');
   if (Array.isArray(byFrame) && byFrame.length > 1) {
     const frames = byFrame as { bars: number; p50Ms: number | null }[];
     rows.push(['live12', 'p50 by frame of the minute (8 / 4 bars)', frames.map((f) => fmt(f.p50Ms)).join(' / '), 'ms']);
   }
   add('live12', 'bars measured (missing)', 'live12.bars', '');
-  if (get(res, 'live12') !== undefined) rows[rows.length - 1]![2] = `${fmt(get(res, 'live12.bars'))} (${fmt(get(res, 'live12.missing'))}) over ${fmt(get(res, 'live12.minutes'))} min`;
-  if (get(res, 'live12.brokerFloor') !== undefined) rows.push(['live12', "floor: Kafka's producer send -> ack p50 / p99 / max", `${fmt(get(res, 'live12.brokerFloor.p50Ms'))} / ${fmt(get(res, 'live12.brokerFloor.p99Ms'))} / ${fmt(get(res, 'live12.brokerFloor.maxMs'))}`, 'ms']);
+  if (get(res, 'live12') !== undefined)
+    rows[rows.length - 1]![2] = `${fmt(get(res, 'live12.bars'))} (${fmt(get(res, 'live12.missing'))}) over ${fmt(get(res, 'live12.minutes'))} min`;
+  if (get(res, 'live12.brokerFloor') !== undefined)
+    rows.push([
+      'live12',
+      "floor: Kafka's producer send -> ack p50 / p99 / max",
+      `${fmt(get(res, 'live12.brokerFloor.p50Ms'))} / ${fmt(get(res, 'live12.brokerFloor.p99Ms'))} / ${fmt(get(res, 'live12.brokerFloor.maxMs'))}`,
+      'ms',
+    ]);
   shareRow('live12', 'live12.cpuPct');
   add('burst', 'first frame -> last record, median / max', 'burst.allAckedMs', 'ms');
   if (get(res, 'burst') !== undefined) rows[rows.length - 1]![2] = `${fmt(get(res, 'burst.allAckedMs'))} / ${fmt(get(res, 'burst.allAckedMsMax'))}`;
@@ -306,15 +348,21 @@ function renderTable(res: Record<string, unknown>): string {
   add('burst', 'per bar send -> consumer p50 / p99', 'burst.p99Ms', 'ms');
   if (get(res, 'burst') !== undefined) rows[rows.length - 1]![2] = `${fmt(get(res, 'burst.p50Ms'))} / ${fmt(get(res, 'burst.p99Ms'))}`;
   add('burst', 'gateway frame -> ack p50 / p99 (histogram)', 'burst.gatewayFrameToAck.p99Ms', 'ms');
-  if (get(res, 'burst') !== undefined) rows[rows.length - 1]![2] = `${fmt(get(res, 'burst.gatewayFrameToAck.p50Ms'))} / ${fmt(get(res, 'burst.gatewayFrameToAck.p99Ms'))}`;
+  if (get(res, 'burst') !== undefined)
+    rows[rows.length - 1]![2] = `${fmt(get(res, 'burst.gatewayFrameToAck.p50Ms'))} / ${fmt(get(res, 'burst.gatewayFrameToAck.p99Ms'))}`;
   add('burst', 'minutes x bars (missing)', 'burst.minutes', '');
-  if (get(res, 'burst') !== undefined) rows[rows.length - 1]![2] = `${fmt(get(res, 'burst.minutes'))} x ${fmt(get(res, 'burst.symbols'))} (${fmt(get(res, 'burst.missing'))})`;
+  if (get(res, 'burst') !== undefined)
+    rows[rows.length - 1]![2] = `${fmt(get(res, 'burst.minutes'))} x ${fmt(get(res, 'burst.symbols'))} (${fmt(get(res, 'burst.missing'))})`;
   add('burst', 'gateway / broker CPU per burst', 'burst.gatewayCpuSecPerMinute', 's');
-  if (get(res, 'burst') !== undefined) rows[rows.length - 1]![2] = `${fmt(get(res, 'burst.gatewayCpuSecPerMinute'))} / ${fmt(get(res, 'burst.brokerCpuSecPerMinute'))}`;
+  if (get(res, 'burst') !== undefined)
+    rows[rows.length - 1]![2] = `${fmt(get(res, 'burst.gatewayCpuSecPerMinute'))} / ${fmt(get(res, 'burst.brokerCpuSecPerMinute'))}`;
   shareRow('burst', 'burst.cpuPct');
   add('burst@1MB', '12,000 bars back to back, topic at 1 MB default', 'burstBrokerDefaults.ok', '');
   if (get(res, 'burstBrokerDefaults') !== undefined) {
-    rows[rows.length - 1]![2] = get(res, 'burstBrokerDefaults.ok') === true ? 'ok' : `FAILED: ${fmt(get(res, 'burstBrokerDefaults.acked'))} of ${fmt(get(res, 'burstBrokerDefaults.symbols'))} acked in ${fmt(get(res, 'burstBrokerDefaults.waitedMs'))} ms; ${fmt(get(res, 'burstBrokerDefaults.firstError'))}`;
+    rows[rows.length - 1]![2] =
+      get(res, 'burstBrokerDefaults.ok') === true
+        ? 'ok'
+        : `FAILED: ${fmt(get(res, 'burstBrokerDefaults.acked'))} of ${fmt(get(res, 'burstBrokerDefaults.symbols'))} acked in ${fmt(get(res, 'burstBrokerDefaults.waitedMs'))} ms; ${fmt(get(res, 'burstBrokerDefaults.firstError'))}`;
   }
   add('firehose', 'AM, full path: highest sustained', 'firehose.eventsPerSec', 'events/s');
   add('firehose', 'gateway CPU per million AM events', 'firehose.cpuSecPerMillion', 'CPU s');
@@ -324,20 +372,25 @@ function renderTable(res: Record<string, unknown>): string {
   add('firehose', 'gateway CPU per million A events', 'firehoseIngest.cpuSecPerMillion', 'CPU s');
   add('firehose', 'A events limited by', 'firehoseIngest.limitedBy', '');
   add('producer', 'ProducerPerformance (acks=all, none)', 'producerLimit.eventsPerSec', 'records/s');
-  if (get(res, 'producerLimit') !== undefined) rows[rows.length - 1]![3] = `records/s (${fmt(get(res, 'producerLimit.records'))} x ${fmt(get(res, 'producerLimit.recordSize'))} B)`;
+  if (get(res, 'producerLimit') !== undefined)
+    rows[rows.length - 1]![3] = `records/s (${fmt(get(res, 'producerLimit.records'))} x ${fmt(get(res, 'producerLimit.recordSize'))} B)`;
   const variants = get(res, 'producerLimit.variants');
-  if (Array.isArray(variants)) for (const v of variants as ProducerPerfRun[]) rows.push(['producer', `ProducerPerformance ${v.label}`, fmt(v.eventsPerSec), 'records/s']);
+  if (Array.isArray(variants))
+    for (const v of variants as ProducerPerfRun[]) rows.push(['producer', `ProducerPerformance ${v.label}`, fmt(v.eventsPerSec), 'records/s']);
   add('producer', 'producer JVM CPU per million records', 'producerLimit.cpuSecPerMillion', 'CPU s');
   add('producer', 'broker CPU per million records: PP / gateway', 'producerLimit.brokerCpuSecPerMillion', 'CPU s');
-  if (get(res, 'producerLimit') !== undefined) rows[rows.length - 1]![2] = `${fmt(get(res, 'producerLimit.brokerCpuSecPerMillion'))} / ${fmt(get(res, 'firehose.brokerCpuSecPerMillion'))}`;
+  if (get(res, 'producerLimit') !== undefined)
+    rows[rows.length - 1]![2] = `${fmt(get(res, 'producerLimit.brokerCpuSecPerMillion'))} / ${fmt(get(res, 'firehose.brokerCpuSecPerMillion'))}`;
   add('memory', 'RSS at rest, 12,000 symbols (12 symbols)', 'memory.rssMbAtRest', 'MiB');
   if (get(res, 'memory') !== undefined) rows[rows.length - 1]![2] = `${fmt(get(res, 'memory.rssMbAtRest'))} (${fmt(get(res, 'memory.rssMbAtRest12Symbols'))})`;
   add('memory', 'RSS after the day, after full GC (before GC)', 'memory.rssMbAfterDay', 'MiB');
   if (get(res, 'memory') !== undefined) rows[rows.length - 1]![2] = `${fmt(get(res, 'memory.rssMbAfterDay'))} (${fmt(get(res, 'memory.rssMbAfterDayNoGc'))})`;
   add('memory', 'after the day: RSS anonymous / file-backed', 'memory.rssAnonMbAfterDay', 'MiB');
-  if (get(res, 'memory') !== undefined) rows[rows.length - 1]![2] = `${fmt(get(res, 'memory.rssAnonMbAfterDay'))} / ${fmt(get(res, 'memory.rssFileMbAfterDay'))}`;
+  if (get(res, 'memory') !== undefined)
+    rows[rows.length - 1]![2] = `${fmt(get(res, 'memory.rssAnonMbAfterDay'))} / ${fmt(get(res, 'memory.rssFileMbAfterDay'))}`;
   add('memory', 'JS heap at rest -> after the day (after GC)', 'memory.heapUsedMbAfterDay', 'MiB');
-  if (get(res, 'memory') !== undefined) rows[rows.length - 1]![2] = `${fmt(get(res, 'memory.heapUsedMbAtRest'))} -> ${fmt(get(res, 'memory.heapUsedMbAfterDay'))}`;
+  if (get(res, 'memory') !== undefined)
+    rows[rows.length - 1]![2] = `${fmt(get(res, 'memory.heapUsedMbAtRest'))} -> ${fmt(get(res, 'memory.heapUsedMbAfterDay'))}`;
   add('memory', 'day', 'memory.label', '');
   add('memory', 'retained per bar: RSS / JS heap', 'memory.bytesPerBar', 'bytes');
   if (get(res, 'memory') !== undefined) rows[rows.length - 1]![2] = `${fmt(get(res, 'memory.bytesPerBar'))} / ${fmt(get(res, 'memory.heapBytesPerBar'))}`;
@@ -353,7 +406,11 @@ function renderTable(res: Record<string, unknown>): string {
     }
   }
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length), ['scenario', 'figure', 'value', 'unit'][i]!.length));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const m = res['machine'] as Record<string, unknown>;
   const head = [
     '',

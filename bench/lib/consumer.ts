@@ -82,7 +82,13 @@ export async function startConsumer(brokers: string[], topic: string, groupId: s
           waiters.splice(waiters.indexOf(waiter), 1);
           reject(new Error(`consumer: ${received} of ${count} records within ${timeoutMs} ms`));
         }, timeoutMs);
-        const waiter = { count, resolve: () => { clearTimeout(timer); resolve(); } };
+        const waiter = {
+          count,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        };
         waiters.push(waiter);
       });
     },

@@ -161,17 +161,28 @@ export function summariseProfile(path: string, windows: Window[], top = 15): Pro
     const busy = total - idle;
     const pct = (n: number): number => (busy === 0 ? 0 : Math.round((n / busy) * 1000) / 10);
     const ranked = (m: Map<string, number>, n: number): FrameShare[] =>
-      [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([frame, count]) => ({ frame, component: frameComponent.get(frame) ?? '', pct: pct(count) }));
+      [...m]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, n)
+        .map(([frame, count]) => ({ frame, component: frameComponent.get(frame) ?? '', pct: pct(count) }));
     return {
       window: w.name,
       seconds: Math.round((w.endUs - w.startUs) / 1e5) / 10,
       samples: total,
       idlePct: total === 0 ? 0 : Math.round((idle / total) * 1000) / 10,
-      byComponent: [...comp].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([component, n]) => ({ component, pct: pct(n) })),
-      byOwner: [...owner].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([component, n]) => ({ component, pct: pct(n) })),
+      byComponent: [...comp]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 12)
+        .map(([component, n]) => ({ component, pct: pct(n) })),
+      byOwner: [...owner]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 12)
+        .map(([component, n]) => ({ component, pct: pct(n) })),
       topSelf: ranked(self, top),
       // Skip the frames every sample passes through (root, event loop plumbing above 90%).
-      topInclusive: ranked(inclusive, top * 3).filter((f) => f.pct < 90 && f.component !== 'root').slice(0, top),
+      topInclusive: ranked(inclusive, top * 3)
+        .filter((f) => f.pct < 90 && f.component !== 'root')
+        .slice(0, top),
       focus: FOCUS.map(({ stage }) => ({ stage, pct: pct(focus.get(stage) ?? 0) })),
     };
   });

@@ -95,14 +95,24 @@ export async function startGatewayChild(options: GatewayChildOptions): Promise<G
 
   const timeoutMs = options.startTimeoutMs ?? 60_000;
   const httpUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start within ${timeoutMs} ms; stderr: ${stderr.slice(-5).join(' | ')}; last lines: ${JSON.stringify(lines.slice(-3))}`)), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(`gateway did not start within ${timeoutMs} ms; stderr: ${stderr.slice(-5).join(' | ')}; last lines: ${JSON.stringify(lines.slice(-3))}`),
+        ),
+      timeoutMs,
+    );
     onStarted = (url) => {
       clearTimeout(timer);
       resolve(url.replace('0.0.0.0', '127.0.0.1'));
     };
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`gateway exited during start-up (code ${code}, signal ${signal}); stderr: ${stderr.slice(-10).join(' | ')}; last lines: ${JSON.stringify(lines.slice(-3))}`));
+      reject(
+        new Error(
+          `gateway exited during start-up (code ${code}, signal ${signal}); stderr: ${stderr.slice(-10).join(' | ')}; last lines: ${JSON.stringify(lines.slice(-3))}`,
+        ),
+      );
     });
   });
   const pid = child.pid!;

@@ -97,7 +97,15 @@ export async function startLoadServer(options: LoadServerOptions): Promise<LoadS
       reply(200, { marketMs: clock.now(), msPerMinute: clock.msPerMinute });
     } else if (/^\/v2\/aggs\/ticker\/[^/]+\/range\/1\/minute\/[^/]+\/[^/]+$/.test(path)) {
       count('aggs');
-      reply(200, { ticker: decodeURIComponent(path.split('/')[4] ?? ''), queryCount: 0, resultsCount: 0, adjusted: false, status: 'OK', request_id: 'bench', count: 0 });
+      reply(200, {
+        ticker: decodeURIComponent(path.split('/')[4] ?? ''),
+        queryCount: 0,
+        resultsCount: 0,
+        adjusted: false,
+        status: 'OK',
+        request_id: 'bench',
+        count: 0,
+      });
     } else {
       count('other');
       reply(404, { status: 'NOT_FOUND', message: 'Route not found' });
@@ -128,7 +136,10 @@ export async function startLoadServer(options: LoadServerOptions): Promise<LoadS
         return;
       }
       if (!authed) return;
-      const list = params.split(',').map((c) => c.trim()).filter((c) => c !== '');
+      const list = params
+        .split(',')
+        .map((c) => c.trim())
+        .filter((c) => c !== '');
       if (action.action === 'subscribe') {
         // The newest client is the one the benchmark talks to.
         if (client !== socket) {
@@ -170,8 +181,17 @@ export async function startLoadServer(options: LoadServerOptions): Promise<LoadS
     },
     subscribed(minChannels, timeoutMs = 60_000) {
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`load server: no client subscribed to ${minChannels} channels within ${timeoutMs} ms (have ${channels.size})`)), timeoutMs);
-        waiters.push({ min: minChannels, resolve: () => { clearTimeout(timer); resolve(); } });
+        const timer = setTimeout(
+          () => reject(new Error(`load server: no client subscribed to ${minChannels} channels within ${timeoutMs} ms (have ${channels.size})`)),
+          timeoutMs,
+        );
+        waiters.push({
+          min: minChannels,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
         wake();
       });
     },

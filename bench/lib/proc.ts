@@ -31,7 +31,14 @@ export function readProcStat(pid: number): ProcSample | null {
     const stime = Number(fields[12]);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    return { at: performance.now(), cpuSec: (utime + stime) / TICKS_PER_SECOND, rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024, rssAnonMb: kb('RssAnon') / 1024, rssFileMb: kb('RssFile') / 1024 };
+    return {
+      at: performance.now(),
+      cpuSec: (utime + stime) / TICKS_PER_SECOND,
+      rssMb: kb('VmRSS') / 1024,
+      peakRssMb: kb('VmHWM') / 1024,
+      rssAnonMb: kb('RssAnon') / 1024,
+      rssFileMb: kb('RssFile') / 1024,
+    };
   } catch {
     return null;
   }

@@ -63,7 +63,10 @@ export const BENCH_API_KEY = 'bench-key-not-secret';
 /** The gateway's topics, as `topics` would create them, with a per-topic record-size limit. */
 async function createTopic(brokers: string[], prefix: string, maxMessageBytes: number): Promise<void> {
   const specs = gatewayTopicSpecs({ prefix, tradesRetentionDays: 7 });
-  await createTopics(brokers, specs.map((s) => ({ topic: s.topic, configs: { ...s.configs, 'max.message.bytes': String(maxMessageBytes) } })));
+  await createTopics(
+    brokers,
+    specs.map((s) => ({ topic: s.topic, configs: { ...s.configs, 'max.message.bytes': String(maxMessageBytes) } })),
+  );
 }
 
 export async function createPlainTopic(brokers: string[], topic: string, maxMessageBytes: number): Promise<void> {

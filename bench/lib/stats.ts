@@ -8,7 +8,14 @@ export function percentile(values: ArrayLike<number>, p: number): number | null 
   return sorted[rank - 1]!;
 }
 
-export function summary(values: ArrayLike<number>): { n: number; p50: number | null; p90: number | null; p99: number | null; max: number | null; mean: number | null } {
+export function summary(values: ArrayLike<number>): {
+  n: number;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  max: number | null;
+  mean: number | null;
+} {
   let sum = 0;
   let max = -Infinity;
   for (let i = 0; i < values.length; i++) {

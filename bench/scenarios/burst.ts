@@ -150,7 +150,7 @@ async function sendSpread(rig: Rig, frames: string[], windowMs: number): Promise
   const at: number[] = [];
   const t0 = performance.now();
   const step = frames.length > 1 ? windowMs / (frames.length - 1) : 0;
-  for (let k = 0; k < frames.length; ) {
+  for (let k = 0; k < frames.length;) {
     const now = performance.now();
     while (k < frames.length && now - t0 >= k * step - 0.5) {
       at.push(rig.ls.send(frames[k]!));
@@ -190,7 +190,9 @@ export async function runBurstAndDay(ctx: BenchContext, settings: BurstSettings)
     const restHeap = restGc?.heapUsedMb ?? null;
     await sleep(500);
     const rest = rig.gw.proc();
-    ctx.say(`burst: gateway subscribed to ${symbols.length} symbols in ${Math.round(rig.startMs)} ms; RSS at rest ${rest?.rssMb.toFixed(0)} MiB (heap used ${restHeap?.toFixed(0)} of ${restGc?.heapTotalMb?.toFixed(0)} MiB committed, external ${restGc?.externalMb?.toFixed(0)} MiB)`);
+    ctx.say(
+      `burst: gateway subscribed to ${symbols.length} symbols in ${Math.round(rig.startMs)} ms; RSS at rest ${rest?.rssMb.toFixed(0)} MiB (heap used ${restHeap?.toFixed(0)} of ${restGc?.heapTotalMb?.toFixed(0)} MiB committed, external ${restGc?.externalMb?.toFixed(0)} MiB)`,
+    );
 
     // --- burst -----------------------------------------------------------------------
     const consumer = await startConsumer(ctx.brokers, rig.topic, `bench-${ctx.runTag}-burst`);
@@ -200,7 +202,9 @@ export async function runBurstAndDay(ctx: BenchContext, settings: BurstSettings)
     let before = await rig.gw.metrics();
     let cpuBefore = { gw: rig.gw.proc()?.cpuSec ?? 0, broker: ctx.brokerCpuSec(), bench: process.cpuUsage() };
     let meter = cpuMeter(() => rig.gw.pid, ctx.brokerCpuSec);
-    ctx.say(`burst: ${minutes} minutes (+${warmup} warm-up) of ${symbols.length} bars in ${Math.ceil(symbols.length / settings.frameEvents)} frames over ${settings.windowMs} ms, one burst every ${(burstEvery * msPerMinute) / 1000} s (every ${burstEvery} market minutes)`);
+    ctx.say(
+      `burst: ${minutes} minutes (+${warmup} warm-up) of ${symbols.length} bars in ${Math.ceil(symbols.length / settings.frameEvents)} frames over ${settings.windowMs} ms, one burst every ${(burstEvery * msPerMinute) / 1000} s (every ${burstEvery} market minutes)`,
+    );
     let burstStartUs = 0;
     for (let m = 0; m < warmup + minutes; m++) {
       const startMs = firstBar + m * burstEvery * MINUTE_MS;
@@ -245,17 +249,19 @@ export async function runBurstAndDay(ctx: BenchContext, settings: BurstSettings)
       lastReceipt.set(tsET, Math.max(lastReceipt.get(tsET) ?? 0, at));
       receivedPerMinute.set(tsET, (receivedPerMinute.get(tsET) ?? 0) + 1);
     }
-    const perMinute: BurstMinute[] = perMinuteSends.filter((p) => p.measured).map((p) => {
-      const received = receivedPerMinute.get(p.tsET) ?? 0;
-      const last = received === symbols.length ? lastReceipt.get(p.tsET)! : null;
-      return {
-        tsET: p.tsET,
-        sendMs: r(p.last - p.first, 1)!,
-        allAckedMs: last === null ? null : r(last - p.first, 1),
-        lastFrameToAckMs: last === null ? null : r(last - p.last, 1),
-        received,
-      };
-    });
+    const perMinute: BurstMinute[] = perMinuteSends
+      .filter((p) => p.measured)
+      .map((p) => {
+        const received = receivedPerMinute.get(p.tsET) ?? 0;
+        const last = received === symbols.length ? lastReceipt.get(p.tsET)! : null;
+        return {
+          tsET: p.tsET,
+          sendMs: r(p.last - p.first, 1)!,
+          allAckedMs: last === null ? null : r(last - p.first, 1),
+          lastFrameToAckMs: last === null ? null : r(last - p.last, 1),
+          received,
+        };
+      });
     if (lastReceipt.size > 0) windows.push({ name: 'burst', startUs: burstStartUs, endUs: perfToMonoUs(Math.max(...lastReceipt.values())) });
     const complete = perMinute.filter((p) => p.allAckedMs !== null);
     const allAcked = summary(complete.map((p) => p.allAckedMs!));
@@ -296,7 +302,16 @@ export async function runBurstAndDay(ctx: BenchContext, settings: BurstSettings)
     ctx.say(`burst: all acked in ${burst.allAckedMs} ms (median), p99 per bar ${burst.p99Ms} ms, missing ${burst.missing}`);
 
     // --- the rest of the day ----------------------------------------------------------
-    const memory = await pushRestOfDay(ctx, rig, symbols, hashes, firstBar + ((warmup + minutes - 1) * burstEvery + 1) * MINUTE_MS, dayMinutes - warmup - minutes, settings.frameEvents, windows);
+    const memory = await pushRestOfDay(
+      ctx,
+      rig,
+      symbols,
+      hashes,
+      firstBar + ((warmup + minutes - 1) * burstEvery + 1) * MINUTE_MS,
+      dayMinutes - warmup - minutes,
+      settings.frameEvents,
+      windows,
+    );
     const burstBars = (warmup + minutes) * symbols.length;
     memory.dayBarsAcked += burstBars;
     memory.rssMbAtRest = r(rest?.rssMb, 1);
@@ -312,10 +327,18 @@ export async function runBurstAndDay(ctx: BenchContext, settings: BurstSettings)
     if (!memory.completed) memory.label += ` (NOT COMPLETED: ${memory.dayBarsAcked} acked; ${memory.stopReason})`;
     const bars = memory.dayBarsAcked;
     memory.bytesPerBar = memory.rssMbAfterDay !== null && rest !== null && bars > 0 ? r(((memory.rssMbAfterDay - rest.rssMb) * 2 ** 20) / bars, 0) : null;
-    memory.heapBytesPerBar = memory.heapUsedMbAfterDay !== null && restHeap !== null && bars > 0 ? r(((memory.heapUsedMbAfterDay - restHeap) * 2 ** 20) / bars, 0) : null;
+    memory.heapBytesPerBar =
+      memory.heapUsedMbAfterDay !== null && restHeap !== null && bars > 0 ? r(((memory.heapUsedMbAfterDay - restHeap) * 2 ** 20) / bars, 0) : null;
     const gatewayProblems = summariseProblems(rig.gw.problems());
     const exit = await rig.close();
-    return { burst, memory, windows, gatewayExit: `code ${exit.code}${exit.signal ? ` signal ${exit.signal}` : ''} after ${Math.round(exit.ms)} ms`, profilePath: rig.profilePath, gatewayProblems };
+    return {
+      burst,
+      memory,
+      windows,
+      gatewayExit: `code ${exit.code}${exit.signal ? ` signal ${exit.signal}` : ''} after ${Math.round(exit.ms)} ms`,
+      profilePath: rig.profilePath,
+      gatewayProblems,
+    };
   } catch (error) {
     await rig.close().catch(() => undefined);
     throw error;
@@ -408,7 +431,9 @@ async function pushRestOfDay(
     // the gateway is gone
   }
   const end = rig.gw.proc();
-  ctx.say(`day: ${acked} of ${sent} bars acked in ${wallSec.toFixed(1)} s; RSS ${beforeGc?.rssMb.toFixed(0)} MiB, ${end?.rssMb.toFixed(0)} MiB after a full GC (heap used ${heapAfter?.toFixed(0)} of ${gcAfter?.heapTotalMb?.toFixed(0)} MiB committed, external ${gcAfter?.externalMb?.toFixed(0)} MiB of which ArrayBuffers ${gcAfter?.arrayBuffersMb?.toFixed(0)} MiB)`);
+  ctx.say(
+    `day: ${acked} of ${sent} bars acked in ${wallSec.toFixed(1)} s; RSS ${beforeGc?.rssMb.toFixed(0)} MiB, ${end?.rssMb.toFixed(0)} MiB after a full GC (heap used ${heapAfter?.toFixed(0)} of ${gcAfter?.heapTotalMb?.toFixed(0)} MiB committed, external ${gcAfter?.externalMb?.toFixed(0)} MiB of which ArrayBuffers ${gcAfter?.arrayBuffersMb?.toFixed(0)} MiB)`,
+  );
   return {
     symbols: symbols.length,
     rssMbAtRest: null,

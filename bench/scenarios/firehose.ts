@@ -212,9 +212,21 @@ async function climb(ctx: BenchContext, rig: Rig, source: Source, event: 'AM' | 
   let failed: FirehoseStep | null = null;
   let rate = o.start;
   const run = async (target: number): Promise<FirehoseStep> => {
-    const step = await runStep(ctx, rig, source, target, o.stepSec, o.frameEvents, () => sentTotal, (n) => (sentTotal += n), completedBase);
+    const step = await runStep(
+      ctx,
+      rig,
+      source,
+      target,
+      o.stepSec,
+      o.frameEvents,
+      () => sentTotal,
+      (n) => (sentTotal += n),
+      completedBase,
+    );
     steps.push(step);
-    ctx.say(`firehose ${event}: ${target}/s -> ${step.effectivePerSec}/s incl. drain of ${step.drainMs} ms, backlog ${step.backlogMid} -> ${step.backlogEnd}, CPU % of a core: gateway ${step.gatewayCpuPct}, broker ${step.brokerCpuPct}, bench ${step.benchCpuPct}, other processes ${step.othersCpuPct}: ${step.sustained ? 'sustained' : step.benchLimited ? 'bench-limited' : 'FELL BEHIND'}`);
+    ctx.say(
+      `firehose ${event}: ${target}/s -> ${step.effectivePerSec}/s incl. drain of ${step.drainMs} ms, backlog ${step.backlogMid} -> ${step.backlogEnd}, CPU % of a core: gateway ${step.gatewayCpuPct}, broker ${step.brokerCpuPct}, bench ${step.benchCpuPct}, other processes ${step.othersCpuPct}: ${step.sustained ? 'sustained' : step.benchLimited ? 'bench-limited' : 'FELL BEHIND'}`,
+    );
     return step;
   };
   for (let n = 0; n < o.maxSteps; n++) {
@@ -240,18 +252,21 @@ async function climb(ctx: BenchContext, rig: Rig, source: Source, event: 'AM' | 
   const peak = rig.gw.proc()?.peakRssMb ?? null;
   let limitedBy: string;
   const f = failed;
-  const shares = f === null ? '' : ` (CPU % of a core: gateway ${f.gatewayCpuPct}, broker ${f.brokerCpuPct}, bench ${f.benchCpuPct}, other processes ${f.othersCpuPct})`;
+  const shares =
+    f === null ? '' : ` (CPU % of a core: gateway ${f.gatewayCpuPct}, broker ${f.brokerCpuPct}, bench ${f.benchCpuPct}, other processes ${f.othersCpuPct})`;
   if (f === null) limitedBy = `not reached: every step up to ${best?.targetPerSec ?? 0}/s was sustained`;
   else if (f.benchLimited) limitedBy = `the load generator (bench process) could not offer ${f.targetPerSec}/s${shares}`;
   else if (f.gatewayCpuPct >= 85) limitedBy = `gateway CPU: its one event loop saturated at ${f.targetPerSec}/s${shares}`;
   else if (f.brokerCpuPct >= 85) limitedBy = `broker CPU at ${f.targetPerSec}/s${shares}`;
-  else if (f.gatewayCpuPct + f.brokerCpuPct + f.benchCpuPct + f.othersCpuPct >= 170) limitedBy = `the machine's 2 cores were busy at ${f.targetPerSec}/s${shares}${f.othersCpuPct >= 30 ? ': other processes took a large share, so this ceiling understates the gateway' : ''}`;
+  else if (f.gatewayCpuPct + f.brokerCpuPct + f.benchCpuPct + f.othersCpuPct >= 170)
+    limitedBy = `the machine's 2 cores were busy at ${f.targetPerSec}/s${shares}${f.othersCpuPct >= 30 ? ': other processes took a large share, so this ceiling understates the gateway' : ''}`;
   else limitedBy = `no CPU saturated at ${f.targetPerSec}/s${shares}: waiting on the broker (one produce request in flight)`;
   return {
     event,
-    what: event === 'AM'
-      ? 'AM events, each a new (symbol, minute), through the full path: parse, normalise, ledger, JSON, kafkajs produce (acks=all), ack'
-      : 'A events: socket read, JSON parse, validation and counting only (the gateway never publishes them)',
+    what:
+      event === 'AM'
+        ? 'AM events, each a new (symbol, minute), through the full path: parse, normalise, ledger, JSON, kafkajs produce (acks=all), ack'
+        : 'A events: socket read, JSON parse, validation and counting only (the gateway never publishes them)',
     symbols: FULL_MARKET_SYMBOLS,
     frameEvents: o.frameEvents,
     stepSec: o.stepSec,

@@ -39,10 +39,18 @@ export interface ProducerPerfRun {
 
 /** ProducerPerformance's 5-second progress lines. */
 const INTERIM = /^(\d+) records sent, ([\d.]+) records\/sec \([\d.]+ MB\/sec\), [\d.]+ ms avg latency, [\d.]+ ms max latency\.?$/;
-const SUMMARY = /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, ([\d.]+) ms max latency, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th/;
+const SUMMARY =
+  /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, ([\d.]+) ms max latency, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th/;
 
 /** `throughput`: records per second ProducerPerformance paces itself to; -1 (default) is unthrottled. */
-export async function runProducerPerf(ctx: BenchContext, label: string, records: number, recordSize: number, extraProps: string[], throughput = -1): Promise<ProducerPerfRun> {
+export async function runProducerPerf(
+  ctx: BenchContext,
+  label: string,
+  records: number,
+  recordSize: number,
+  extraProps: string[],
+  throughput = -1,
+): Promise<ProducerPerfRun> {
   const artifacts = await resolveKafkaClasspath();
   const topic = `bench.${ctx.runTag}.producer-perf.${label}`;
   await createPlainTopic(ctx.brokers, topic, TOPIC_MAX_MESSAGE_BYTES);
@@ -81,12 +89,30 @@ export async function runProducerPerf(ctx: BenchContext, label: string, records:
   const code = await exited;
   const wallSec = (performance.now() - began) / 1000;
   const brokerCpu = ctx.brokerCpuSec() - broker0;
-  const summary = out.map((l) => SUMMARY.exec(l)).filter((m) => m !== null).pop();
-  const windows = out.map((l) => INTERIM.exec(l)).filter((m) => m !== null).map((m) => Number(m[2]));
+  const summary = out
+    .map((l) => SUMMARY.exec(l))
+    .filter((m) => m !== null)
+    .pop();
+  const windows = out
+    .map((l) => INTERIM.exec(l))
+    .filter((m) => m !== null)
+    .map((m) => Number(m[2]));
   const bestWindowEventsPerSec = windows.length > 0 ? r(Math.max(...windows), 0) : null;
   const base = { label, props: props.slice(1), records, recordSize, wallSec: r(wallSec, 1)! };
   if (summary === undefined) {
-    return { ...base, eventsPerSec: null, bestWindowEventsPerSec, mbPerSec: null, avgLatencyMs: null, p50LatencyMs: null, p99LatencyMs: null, maxLatencyMs: null, cpuSecPerMillion: null, brokerCpuSecPerMillion: null, error: `ProducerPerformance exited ${code} without a summary: ${out.slice(-5).join(' | ')}` };
+    return {
+      ...base,
+      eventsPerSec: null,
+      bestWindowEventsPerSec,
+      mbPerSec: null,
+      avgLatencyMs: null,
+      p50LatencyMs: null,
+      p99LatencyMs: null,
+      maxLatencyMs: null,
+      cpuSecPerMillion: null,
+      brokerCpuSecPerMillion: null,
+      error: `ProducerPerformance exited ${code} without a summary: ${out.slice(-5).join(' | ')}`,
+    };
   }
   return {
     ...base,

@@ -19,11 +19,17 @@ export function backfillEvents(metrics: GatewayMetrics | undefined, log: Logger)
         metrics?.backfilledBars.inc(event.bars);
         return;
       case 'gap_too_long':
-        log.error({ symbol: event.symbol, missedMinutes: event.missedMinutes, maxBackfillMinutes: event.maxBackfillMinutes }, 'gap longer than MAX_BACKFILL_MINUTES: the oldest minutes stay missing');
+        log.error(
+          { symbol: event.symbol, missedMinutes: event.missedMinutes, maxBackfillMinutes: event.maxBackfillMinutes },
+          'gap longer than MAX_BACKFILL_MINUTES: the oldest minutes stay missing',
+        );
         return;
       case 'failed':
         metrics?.backfillErrors.inc();
-        log.error({ symbol: event.symbol, error: event.error, from: new Date(event.from).toISOString(), through: new Date(event.through).toISOString() }, 'backfill failed: these minutes stay missing');
+        log.error(
+          { symbol: event.symbol, error: event.error, from: new Date(event.from).toISOString(), through: new Date(event.through).toISOString() },
+          'backfill failed: these minutes stay missing',
+        );
         return;
     }
   };

@@ -134,7 +134,12 @@ export class BackfillRunner {
       correctionWindowMinutes: CORRECTION_WINDOW_MINUTES,
     });
     if (plan.lost !== null) {
-      this.#report({ kind: 'gap_too_long', symbol, missedMinutes: (plan.lost.through - plan.lost.from) / MINUTE_MS + 1, maxBackfillMinutes: this.#o.maxBackfillMinutes });
+      this.#report({
+        kind: 'gap_too_long',
+        symbol,
+        missedMinutes: (plan.lost.through - plan.lost.from) / MINUTE_MS + 1,
+        maxBackfillMinutes: this.#o.maxBackfillMinutes,
+      });
     }
     let through = plan.through;
     if (plan.from > through) {

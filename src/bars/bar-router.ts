@@ -58,7 +58,7 @@ export interface BackfillRange {
   settledThrough: number;
 }
 
-type Candidate = HeldBar & { source: 'live' } | { draft: PriceEventDraft; source: 'backfill'; receivedAt: null; watchedFrom: null };
+type Candidate = (HeldBar & { source: 'live' }) | { draft: PriceEventDraft; source: 'backfill'; receivedAt: null; watchedFrom: null };
 
 /**
  * Decides, per symbol, what goes to Kafka and in which order: live bars as they come,
@@ -165,7 +165,9 @@ export class BarRouter {
     const last = this.#o.ledger.lastMinute(symbol);
     // A REST bar for a minute already behind the symbol's last record may only confirm or
     // correct a record consumers have; a first record there would break minute order.
-    const usable = backfill.filter((d) => !liveMinutes.has(d.startMs) && (last === null || d.startMs > last || this.#o.ledger.entry(symbol, d.startMs) !== undefined));
+    const usable = backfill.filter(
+      (d) => !liveMinutes.has(d.startMs) && (last === null || d.startMs > last || this.#o.ledger.entry(symbol, d.startMs) !== undefined),
+    );
     const merged: Candidate[] = [
       ...usable.map((draft) => ({ draft, source: 'backfill' as const, receivedAt: null, watchedFrom: null })),
       ...held.map((h) => ({ ...h, source: 'live' as const })),
@@ -179,7 +181,10 @@ export class BarRouter {
       const unproven = firstUnprovenMinute(route.settled, candidate.draft.startMs, proof);
       if (unproven !== null) {
         if (range !== null) {
-          route.held = merged.slice(i).filter((c): c is Candidate & { source: 'live' } => c.source === 'live').map(({ draft, receivedAt, watchedFrom }) => ({ draft, receivedAt, watchedFrom }));
+          route.held = merged
+            .slice(i)
+            .filter((c): c is Candidate & { source: 'live' } => c.source === 'live')
+            .map(({ draft, receivedAt, watchedFrom }) => ({ draft, receivedAt, watchedFrom }));
           this.#o.onUnproven?.(symbol, unproven);
           return;
         }
@@ -207,7 +212,8 @@ export class BarRouter {
     if (this.#o.fillMode === 'off' || watchedFrom === null || nowMs === null) return;
     const lastByTime = Math.floor((nowMs - graceMs) / MINUTE_MS) * MINUTE_MS - MINUTE_MS;
     const lastByBars = proof.latestBarMinute === null ? Number.NEGATIVE_INFINITY : proof.latestBarMinute - MINUTE_MS;
-    const lastByPong = proof.pingAnsweredAt === null ? Number.NEGATIVE_INFINITY : Math.floor((proof.pingAnsweredAt - graceMs) / MINUTE_MS) * MINUTE_MS - MINUTE_MS;
+    const lastByPong =
+      proof.pingAnsweredAt === null ? Number.NEGATIVE_INFINITY : Math.floor((proof.pingAnsweredAt - graceMs) / MINUTE_MS) * MINUTE_MS - MINUTE_MS;
     const through = Math.min(lastByTime, Math.max(lastByBars, lastByPong));
     for (const [symbol, route] of this.#routes) {
       if (route.held !== null || route.settled === null) continue;
@@ -220,7 +226,8 @@ export class BarRouter {
 
   /** Publishes a bar after filling the (proven) gap before it, and moves the watermark. */
   #advance(route: SymbolRoute, draft: PriceEventDraft, source: BarSource, receivedAt: number | null): void {
-    if (route.settled !== null && draft.startMs > route.settled + MINUTE_MS) this.#fillRange(draft.symbol, route, route.settled + MINUTE_MS, draft.startMs - MINUTE_MS);
+    if (route.settled !== null && draft.startMs > route.settled + MINUTE_MS)
+      this.#fillRange(draft.symbol, route, route.settled + MINUTE_MS, draft.startMs - MINUTE_MS);
     if (this.#admit(draft, source, receivedAt) && (route.settled === null || draft.startMs > route.settled)) route.settled = draft.startMs;
   }
 

@@ -36,7 +36,6 @@ export interface SessionDay {
   readonly holiday: string | null;
 }
 
-
 export interface Calendar {
   /** New York date (YYYY-MM-DD) of an instant. Throws RangeError on a non-finite instant. */
   nyDate(ms: number): string;

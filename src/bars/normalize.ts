@@ -63,12 +63,7 @@ export function draftFromRest(symbol: string, agg: RestAggregate, calendar: BarI
 }
 
 /** An empty minute carried forward: every price is the previous close, volume 0, no VWAP. */
-export function filledDraft(
-  symbol: string,
-  minuteStartMs: number,
-  previousClose: number,
-  calendar: BarIdCalendar = defaultCalendar,
-): PriceEventDraft {
+export function filledDraft(symbol: string, minuteStartMs: number, previousClose: number, calendar: BarIdCalendar = defaultCalendar): PriceEventDraft {
   const startMs = minuteStart(minuteStartMs);
   return {
     symbol: symbol.toUpperCase(),

@@ -88,7 +88,12 @@ export function restSettledThrough(presentMs: number | null, graceMs: number, ne
 }
 
 /** The first minute of [from, through] that REST neither returned nor settled; null when there is none. */
-export function firstUnsettledMinute(from: number, through: number, settledThrough: number, returned: ReadonlySet<number> | ReadonlyMap<number, unknown>): number | null {
+export function firstUnsettledMinute(
+  from: number,
+  through: number,
+  settledThrough: number,
+  returned: ReadonlySet<number> | ReadonlyMap<number, unknown>,
+): number | null {
   for (let m = Math.max(from, settledThrough + MINUTE_MS); m <= through; m += MINUTE_MS) if (!returned.has(m)) return m;
   return null;
 }

@@ -4,7 +4,6 @@ import { topicNames } from '../contracts/topics.ts';
 import { createKafkaClient, type KafkaSecurity } from '../kafka/kafka-client.ts';
 import type { Logger } from '../ops/logger.ts';
 
-
 export interface TailSettings {
   brokers: string[];
   topicPrefix: string;
@@ -22,7 +21,19 @@ const COLUMNS = ['SYMBOL', 'tsET', 'BAR', 'OPEN', 'HIGH', 'LOW', 'CLOSE', 'VOLUM
 /** One table row for a price event; numbers kept short enough for a terminal. */
 export function tailRow(e: PriceEvent): string[] {
   const price = (n: number | null): string => (n === null ? '-' : n.toFixed(n >= 100 ? 2 : 4));
-  return [e.symbol, e.tsET, e.barId === null ? '-' : String(e.barId), price(e.open), price(e.high), price(e.low), price(e.close), String(e.volume), price(e.vwap), e.source, String(e.revision)];
+  return [
+    e.symbol,
+    e.tsET,
+    e.barId === null ? '-' : String(e.barId),
+    price(e.open),
+    price(e.high),
+    price(e.low),
+    price(e.close),
+    String(e.volume),
+    price(e.vwap),
+    e.source,
+    String(e.revision),
+  ];
 }
 
 /** Renders rows as aligned columns under a header. */

@@ -15,7 +15,10 @@ export async function topicsCommand(config: GatewayConfig, log: Logger, security
   const outcomes = await provisionTopics(kafka, specs, { partitions: config.topicPartitions, replicationFactor: config.topicReplicationFactor });
   for (const outcome of outcomes) {
     const spec = specs.find((s) => s.topic === outcome.topic)!;
-    log.info({ topic: outcome.topic, created: outcome.created, configs: spec.configs, differences: outcome.differences }, outcome.created ? 'created' : 'exists');
+    log.info(
+      { topic: outcome.topic, created: outcome.created, configs: spec.configs, differences: outcome.differences },
+      outcome.created ? 'created' : 'exists',
+    );
   }
   return 0;
 }

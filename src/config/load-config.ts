@@ -89,7 +89,10 @@ export function loadConfig(env: Env = process.env): { config: GatewayConfig; sec
   let kafkaBootstrapServers: string[] | null = null;
   const bootstrap = raw('KAFKA_BOOTSTRAP_SERVERS');
   if (bootstrap !== undefined) {
-    kafkaBootstrapServers = bootstrap.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    kafkaBootstrapServers = bootstrap
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     const bad = kafkaBootstrapServers.filter((s) => !/^[A-Za-z0-9._[\]:-]+:\d{1,5}$/.test(s));
     if (kafkaBootstrapServers.length === 0 || bad.length > 0) {
       fail('KAFKA_BOOTSTRAP_SERVERS', `must be host:port[,host:port...], got "${bootstrap}"`);
@@ -270,7 +273,8 @@ function loadKafkaSecurity(
     if (certFile !== null && keyFile !== null) {
       cert = readFile('KAFKA_SSL_CERT_FILE', certFile);
       const leaf = cert === null ? null : (certificates('KAFKA_SSL_CERT_FILE', certFile, cert)?.[0] ?? null);
-      if (leaf !== null && Date.parse(leaf.validTo) < Date.now()) fail('KAFKA_SSL_CERT_FILE', `the certificate in ${certFile} expired on ${new Date(leaf.validTo).toISOString()}`);
+      if (leaf !== null && Date.parse(leaf.validTo) < Date.now())
+        fail('KAFKA_SSL_CERT_FILE', `the certificate in ${certFile} expired on ${new Date(leaf.validTo).toISOString()}`);
       tlsKey = readFile('KAFKA_SSL_KEY_FILE', keyFile);
       let key: KeyObject | null = null;
       if (tlsKey !== null && /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: *4,ENCRYPTED/.test(tlsKey)) {

@@ -32,14 +32,29 @@ export function newYorkWall(ms: number): NewYorkWall {
   const wall: NewYorkWall = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0, weekday: '' };
   for (const part of FORMAT.formatToParts(ms)) {
     switch (part.type) {
-      case 'year': wall.year = Number(part.value); break;
-      case 'month': wall.month = Number(part.value); break;
-      case 'day': wall.day = Number(part.value); break;
-      case 'hour': wall.hour = Number(part.value) % 24; break;
-      case 'minute': wall.minute = Number(part.value); break;
-      case 'second': wall.second = Number(part.value); break;
-      case 'weekday': wall.weekday = part.value; break;
-      default: break;
+      case 'year':
+        wall.year = Number(part.value);
+        break;
+      case 'month':
+        wall.month = Number(part.value);
+        break;
+      case 'day':
+        wall.day = Number(part.value);
+        break;
+      case 'hour':
+        wall.hour = Number(part.value) % 24;
+        break;
+      case 'minute':
+        wall.minute = Number(part.value);
+        break;
+      case 'second':
+        wall.second = Number(part.value);
+        break;
+      case 'weekday':
+        wall.weekday = part.value;
+        break;
+      default:
+        break;
     }
   }
   return wall;

@@ -4,19 +4,10 @@
  * Every server frame is a JSON array of these events.
  */
 
-export const DEFAULT_SYMBOLS = [
-  'TQQQ', 'SQQQ', 'TNA', 'TZA', 'UVXY', 'SVIX', 'SOXS', 'SOXL', 'SPXL', 'SPXS', 'FAS', 'FAZ',
-] as const;
+export const DEFAULT_SYMBOLS = ['TQQQ', 'SQQQ', 'TNA', 'TZA', 'UVXY', 'SVIX', 'SOXS', 'SOXL', 'SPXL', 'SPXS', 'FAS', 'FAZ'] as const;
 
 /** Known `status` values of control events; others occur and must be tolerated. */
-export type KnownStatus =
-  | 'connected'
-  | 'auth_success'
-  | 'auth_failed'
-  | 'auth_timeout'
-  | 'success'
-  | 'max_connections'
-  | 'disconnect';
+export type KnownStatus = 'connected' | 'auth_success' | 'auth_failed' | 'auth_timeout' | 'success' | 'max_connections' | 'disconnect';
 
 export interface StatusEvent {
   ev: 'status';

@@ -311,7 +311,9 @@ class Broker implements EmbeddedKafka {
       }
       throw err;
     }
-    this.#log(`Kafka ${this.version} ready at ${this.bootstrapServers} in ${((Date.now() - began) / 1000).toFixed(1)} s (pid ${proc.commandPid}, data ${this.dataDir})`);
+    this.#log(
+      `Kafka ${this.version} ready at ${this.bootstrapServers} in ${((Date.now() - began) / 1000).toFixed(1)} s (pid ${proc.commandPid}, data ${this.dataDir})`,
+    );
   }
 
   async #stop(sig: 'SIGTERM' | 'SIGKILL'): Promise<void> {
@@ -338,7 +340,11 @@ class Broker implements EmbeddedKafka {
       'process.roles': 'broker,controller',
       'node.id': String(NODE_ID),
       'controller.quorum.voters': `${NODE_ID}@${HOST}:${this.#controllerPort}`,
-      listeners: [`PLAINTEXT://${HOST}:${this.port}`, `CONTROLLER://${HOST}:${this.#controllerPort}`, ...extra.map((l) => `${l.name}://${this.listeners[l.name]}`)].join(','),
+      listeners: [
+        `PLAINTEXT://${HOST}:${this.port}`,
+        `CONTROLLER://${HOST}:${this.#controllerPort}`,
+        ...extra.map((l) => `${l.name}://${this.listeners[l.name]}`),
+      ].join(','),
       'advertised.listeners': [`PLAINTEXT://${HOST}:${this.port}`, ...extra.map((l) => `${l.name}://${this.listeners[l.name]}`)].join(','),
       'controller.listener.names': 'CONTROLLER',
       'listener.security.protocol.map': ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT', ...extra.map((l) => `${l.name}:${l.protocol}`)].join(','),
@@ -389,7 +395,13 @@ class Broker implements EmbeddedKafka {
           return;
         }
         const output = `${stdout}\n${stderr}`.trim().split('\n').slice(-30);
-        reject(new EmbeddedKafkaStartError(`embedded Kafka ${this.version}: formatting ${this.#logDir} failed (${err.message.split('\n')[0]}); last output:\n${output.join('\n')}`, output, { cause: err }));
+        reject(
+          new EmbeddedKafkaStartError(
+            `embedded Kafka ${this.version}: formatting ${this.#logDir} failed (${err.message.split('\n')[0]}); last output:\n${output.join('\n')}`,
+            output,
+            { cause: err },
+          ),
+        );
       });
     });
   }
@@ -407,12 +419,12 @@ class Broker implements EmbeddedKafka {
       const output = proc.outputTail();
       const inUse = output.some((l) => /Address already in use/.test(l));
       const why = inUse
-        ? `port ${this.port} or controller port ${this.#controllerPort}${Object.entries(this.listeners).filter(([n]) => n !== 'PLAINTEXT').map(([n, a]) => ` or ${n} port ${a.split(':')[1]}`).join('')} on ${HOST} is already in use`
+        ? `port ${this.port} or controller port ${this.#controllerPort}${Object.entries(this.listeners)
+            .filter(([n]) => n !== 'PLAINTEXT')
+            .map(([n, a]) => ` or ${n} port ${a.split(':')[1]}`)
+            .join('')} on ${HOST} is already in use`
         : `exit ${status.code ?? status.signal}`;
-      throw new EmbeddedKafkaStartError(
-        `embedded Kafka ${this.version} exited during startup (${why}); last output:\n${output.slice(-30).join('\n')}`,
-        output,
-      );
+      throw new EmbeddedKafkaStartError(`embedded Kafka ${this.version} exited during startup (${why}); last output:\n${output.slice(-30).join('\n')}`, output);
     });
     exited.catch(() => {});
     let lastError: unknown;
@@ -440,7 +452,7 @@ class Broker implements EmbeddedKafka {
     const output = proc.outputTail();
     const why = lastError instanceof Error ? lastError.message : String(lastError);
     throw new EmbeddedKafkaStartError(
-      `embedded Kafka ${this.version} did not answer metadata requests at ${this.bootstrapServers} within ${Math.round(((this.#opts.readyTimeoutMs ?? 60_000)) / 1000)} s (last error: ${why}); last output:\n${output.slice(-30).join('\n')}`,
+      `embedded Kafka ${this.version} did not answer metadata requests at ${this.bootstrapServers} within ${Math.round((this.#opts.readyTimeoutMs ?? 60_000) / 1000)} s (last error: ${why}); last output:\n${output.slice(-30).join('\n')}`,
       output,
     );
   }
@@ -478,7 +490,9 @@ function validateListeners(opts: EmbeddedKafkaOptions): void {
   const names = new Set<string>(['PLAINTEXT', 'CONTROLLER']);
   for (const l of opts.listeners ?? []) {
     if (!/^[A-Z][A-Z0-9_]*$/.test(l.name) || names.has(l.name)) {
-      throw new RangeError(`embedded Kafka: listener name ${JSON.stringify(l.name)} must be upper-case letters, digits and '_', and unique (PLAINTEXT and CONTROLLER are taken)`);
+      throw new RangeError(
+        `embedded Kafka: listener name ${JSON.stringify(l.name)} must be upper-case letters, digits and '_', and unique (PLAINTEXT and CONTROLLER are taken)`,
+      );
     }
     names.add(l.name);
     const tls = l.protocol === 'SSL' || l.protocol === 'SASL_SSL';
@@ -489,8 +503,12 @@ function validateListeners(opts: EmbeddedKafkaOptions): void {
   }
   for (const u of opts.saslUsers ?? []) {
     // Both end up quoted inside JAAS and SCRAM format arguments; keep them plain.
-    if (!/^[A-Za-z0-9_.@+-]+$/.test(u.username)) throw new RangeError(`embedded Kafka: SASL user name ${JSON.stringify(u.username)} may hold only letters, digits and _ . @ + -`);
-    if (u.password === '' || /["\\\s,\][=]/.test(u.password)) throw new RangeError(`embedded Kafka: the password of SASL user ${u.username} must be non-empty, without quotes, backslashes, spaces, commas, brackets or '='`);
+    if (!/^[A-Za-z0-9_.@+-]+$/.test(u.username))
+      throw new RangeError(`embedded Kafka: SASL user name ${JSON.stringify(u.username)} may hold only letters, digits and _ . @ + -`);
+    if (u.password === '' || /["\\\s,\][=]/.test(u.password))
+      throw new RangeError(
+        `embedded Kafka: the password of SASL user ${u.username} must be non-empty, without quotes, backslashes, spaces, commas, brackets or '='`,
+      );
   }
 }
 
@@ -528,9 +546,7 @@ function listenerProperties(listeners: readonly EmbeddedListener[], users: reado
 /** `--add-scram` arguments of `kafka-storage format`: SCRAM users exist from the first start. */
 function scramFormatArgs(users: readonly EmbeddedSaslUser[]): string[] {
   return users.flatMap((u) =>
-    (u.mechanisms ?? ALL_SASL_MECHANISMS)
-      .filter((m) => m !== 'PLAIN')
-      .flatMap((m) => ['--add-scram', `${m}=[name=${u.username},password=${u.password}]`]),
+    (u.mechanisms ?? ALL_SASL_MECHANISMS).filter((m) => m !== 'PLAIN').flatMap((m) => ['--add-scram', `${m}=[name=${u.username},password=${u.password}]`]),
   );
 }
 
@@ -545,8 +561,7 @@ function newClusterId(): string {
 }
 
 function formatProperties(props: Record<string, string>): string {
-  const escape = (text: string): string =>
-    text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+  const escape = (text: string): string => text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
   const lines = Object.entries(props).map(([k, v]) => `${escape(k).replace(/([=: ])/g, '\\$1')}=${escape(v)}`);
   return `# Generated by sentio-gateway embedded Kafka; rewritten on every start.\n${lines.join('\n')}\n`;
 }

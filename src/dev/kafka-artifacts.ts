@@ -21,12 +21,7 @@ const SLF4J_SIMPLE_VERSION = '1.7.36';
 
 const INSTALL_HINT = 'install them or set KAFKA_BOOTSTRAP_SERVERS to use an existing broker';
 
-export type EmbeddedKafkaUnavailableReason =
-  | 'java-missing'
-  | 'java-too-old'
-  | 'maven-missing'
-  | 'maven-failed'
-  | 'bad-version';
+export type EmbeddedKafkaUnavailableReason = 'java-missing' | 'java-too-old' | 'maven-missing' | 'maven-failed' | 'bad-version';
 
 /**
  * The embedded broker cannot run on this machine (tooling missing, Maven failed).
@@ -171,10 +166,7 @@ export async function resolveKafkaClasspath(opts: ResolveKafkaOptions = {}): Pro
   }
   const javaMajor = await javaMajorVersion(java, env);
   if (javaMajor < 17) {
-    throw new EmbeddedKafkaUnavailableError(
-      'java-too-old',
-      `embedded Kafka needs Java 17+ and Maven on PATH (${java} is Java ${javaMajor}); ${INSTALL_HINT}`,
-    );
+    throw new EmbeddedKafkaUnavailableError('java-too-old', `embedded Kafka needs Java 17+ and Maven on PATH (${java} is Java ${javaMajor}); ${INSTALL_HINT}`);
   }
 
   const dir = kafkaCacheDir(version, env);
@@ -211,13 +203,7 @@ async function javaMajorVersion(java: string, env: NodeJS.ProcessEnv): Promise<n
 
 type Classpath = Pick<KafkaArtifacts, 'version' | 'classpath'>;
 
-async function cachedOrResolved(
-  dir: string,
-  version: string,
-  mvn: string,
-  env: NodeJS.ProcessEnv,
-  opts: ResolveKafkaOptions,
-): Promise<Classpath> {
+async function cachedOrResolved(dir: string, version: string, mvn: string, env: NodeJS.ProcessEnv, opts: ResolveKafkaOptions): Promise<Classpath> {
   const pom = kafkaPom(version);
   const cached = await readCachedClasspath(dir, pom);
   if (cached !== undefined) return { version, classpath: cached };
@@ -255,10 +241,7 @@ async function cachedOrResolved(
 /** The cached classpath when the pom is unchanged and every jar still exists. */
 async function readCachedClasspath(dir: string, pom: string): Promise<string | undefined> {
   try {
-    const [onDisk, text] = await Promise.all([
-      readFile(join(dir, 'pom.xml'), 'utf8'),
-      readFile(join(dir, 'classpath.txt'), 'utf8'),
-    ]);
+    const [onDisk, text] = await Promise.all([readFile(join(dir, 'pom.xml'), 'utf8'), readFile(join(dir, 'classpath.txt'), 'utf8')]);
     if (onDisk !== pom) return undefined;
     const entries = text.trim().split(delimiter).filter(Boolean);
     if (entries.length === 0 || !(await allExist(entries))) return undefined;
@@ -280,23 +263,8 @@ async function allExist(paths: string[]): Promise<boolean> {
   return results.every(Boolean);
 }
 
-function runMaven(
-  mvn: string,
-  dir: string,
-  outputFile: string,
-  env: NodeJS.ProcessEnv,
-  timeoutMs: number,
-  version: string,
-): Promise<void> {
-  const args = [
-    '-B',
-    '-q',
-    '-Dstyle.color=never',
-    '-f',
-    join(dir, 'pom.xml'),
-    'dependency:build-classpath',
-    `-Dmdep.outputFile=${outputFile}`,
-  ];
+function runMaven(mvn: string, dir: string, outputFile: string, env: NodeJS.ProcessEnv, timeoutMs: number, version: string): Promise<void> {
+  const args = ['-B', '-q', '-Dstyle.color=never', '-f', join(dir, 'pom.xml'), 'dependency:build-classpath', `-Dmdep.outputFile=${outputFile}`];
   return new Promise<void>((resolve, reject) => {
     const child = spawn(mvn, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const tail = new LineTail(60);
@@ -312,12 +280,7 @@ function runMaven(
     }, timeoutMs);
     child.on('error', (err) => {
       clearTimeout(timer);
-      reject(
-        new EmbeddedKafkaUnavailableError(
-          'maven-failed',
-          `embedded Kafka ${version}: could not run ${mvn} (${oneLine(err)}); ${INSTALL_HINT}`,
-        ),
-      );
+      reject(new EmbeddedKafkaUnavailableError('maven-failed', `embedded Kafka ${version}: could not run ${mvn} (${oneLine(err)}); ${INSTALL_HINT}`));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);

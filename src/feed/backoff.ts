@@ -3,15 +3,7 @@
  * can be tested without sockets or clocks.
  */
 
-export type DisconnectReason =
-  | 'closed'
-  | 'error'
-  | 'stall'
-  | 'handshake_timeout'
-  | 'auth_failed'
-  | 'auth_timeout'
-  | 'max_connections'
-  | 'disconnect';
+export type DisconnectReason = 'closed' | 'error' | 'stall' | 'handshake_timeout' | 'auth_failed' | 'auth_timeout' | 'max_connections' | 'disconnect';
 
 export interface BackoffPolicy {
   /** Cap of the first ordinary retry. */

@@ -202,10 +202,7 @@ export async function fetchMarketCalendar(opts: FetchMarketCalendarOptions): Pro
     const code = typeof e.code === 'string' && /^[A-Z_]{2,40}$/.test(e.code) ? e.code : 'network';
     const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ERR_CANCELED';
     const message = typeof e.message === 'string' ? e.message.slice(0, 200) : String(err).slice(0, 200);
-    throw new MarketStatusError(
-      redact(timedOut ? `${where}: no answer within ${timeoutMs} ms` : `${where}: ${message}`, apiKey),
-      timedOut ? 'timeout' : code,
-    );
+    throw new MarketStatusError(redact(timedOut ? `${where}: no answer within ${timeoutMs} ms` : `${where}: ${message}`, apiKey), timedOut ? 'timeout' : code);
   } finally {
     clearTimeout(timer);
     abort.abort();

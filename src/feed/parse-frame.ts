@@ -7,15 +7,7 @@
 import type { AggregateEvent, StatusEvent } from '../contracts/polygon-wire.ts';
 
 /** Why a frame or an element of it was dropped: a closed set, usable as a metric label. */
-export type RejectReason =
-  | 'not_json'
-  | 'not_array'
-  | 'not_object'
-  | 'missing_field'
-  | 'bad_field'
-  | 'bad_symbol'
-  | 'bad_range'
-  | 'oversized';
+export type RejectReason = 'not_json' | 'not_array' | 'not_object' | 'missing_field' | 'bad_field' | 'bad_symbol' | 'bad_range' | 'oversized';
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'not_json',
@@ -40,8 +32,7 @@ type OptionalAggregateField = 'vw' | 'av' | 'op' | 'a' | 'z';
  * An aggregate as parsed: the fields the vendor always sends are present and checked; the
  * optional numeric ones are present only when the vendor sent a number (null counts as absent).
  */
-export type ParsedAggregate = Omit<AggregateEvent, OptionalAggregateField> &
-  Partial<Pick<AggregateEvent, OptionalAggregateField>>;
+export type ParsedAggregate = Omit<AggregateEvent, OptionalAggregateField> & Partial<Pick<AggregateEvent, OptionalAggregateField>>;
 
 export type ParsedEvent =
   | { kind: 'status'; event: StatusEvent }

@@ -208,13 +208,14 @@ export class PolygonSession {
         lastHeard = receivedAt;
         const frame = parseFrame(isBinary ? data : data.toString('utf8'));
         for (const parsed of frame.events) {
-          if (parsed.kind === 'status') this.#onStatus(socket, parsed.event, acked, end, () => {
-            if (subscribed) return;
-            subscribed = true;
-            clearTimeout(handshakeTimer);
-            this.#setState('subscribed', null);
-            resolveAttempt({ ended: sessionEnded });
-          });
+          if (parsed.kind === 'status')
+            this.#onStatus(socket, parsed.event, acked, end, () => {
+              if (subscribed) return;
+              subscribed = true;
+              clearTimeout(handshakeTimer);
+              this.#setState('subscribed', null);
+              resolveAttempt({ ended: sessionEnded });
+            });
         }
         this.#o.listener.frame(frame, receivedAt);
       });
@@ -277,7 +278,9 @@ export class PolygonSession {
   }
 
   /** Other statuses are worth a line, but a flood of them is not worth a flood of lines. */
-  #logStatus = throttle(1000, (status: string, message: string) => this.#o.log.info({ status: status.slice(0, 64), message: message.slice(0, 200) }, 'feed status'));
+  #logStatus = throttle(1000, (status: string, message: string) =>
+    this.#o.log.info({ status: status.slice(0, 64), message: message.slice(0, 200) }, 'feed status'),
+  );
 
   #send(socket: WebSocket, action: ClientAction): void {
     socket.send(JSON.stringify(action));

@@ -53,7 +53,7 @@ export function createMinuteAggregatesClient(options: MinuteAggregatesClientOpti
         async () => {
           let body: AggregatesResponse;
           try {
-            body = (await rest.getStocksAggregates(symbol, 1, 'minute' as never, String(fromMs), String(toMs), false, 'asc' as never, 50_000));
+            body = await rest.getStocksAggregates(symbol, 1, 'minute' as never, String(fromMs), String(toMs), false, 'asc' as never, 50_000);
           } catch (error) {
             const failure = describe(error, symbol);
             if (failure.status !== null && failure.status !== 429 && failure.status < 500) throw new AbortError(failure);
@@ -95,6 +95,5 @@ function describe(error: unknown, symbol: string): RestError {
 
 function isRestAggregate(value: unknown): value is RestAggregate {
   const a = value as Record<string, unknown>;
-  return typeof a === 'object' && a !== null
-    && [a.t, a.o, a.h, a.l, a.c, a.v].every((n) => typeof n === 'number' && Number.isFinite(n));
+  return typeof a === 'object' && a !== null && [a.t, a.o, a.h, a.l, a.c, a.v].every((n) => typeof n === 'number' && Number.isFinite(n));
 }

@@ -28,7 +28,10 @@ export function sessionEvents(metrics: GatewayMetrics | undefined, log: Logger):
       case 'reconnect': {
         metrics?.reconnects.inc({ reason: event.reason });
         const level = event.reason === 'auth_failed' || event.reason === 'max_connections' ? 'error' : 'warn';
-        log[level]({ reason: event.reason, attempt: event.attempt, delayMs: event.delayMs, detail: event.detail }, `feed disconnected (${event.reason}); next attempt in ${event.delayMs} ms`);
+        log[level](
+          { reason: event.reason, attempt: event.attempt, delayMs: event.delayMs, detail: event.detail },
+          `feed disconnected (${event.reason}); next attempt in ${event.delayMs} ms`,
+        );
         return;
       }
     }

@@ -19,7 +19,13 @@ export interface FeedEndpoint {
  * wanted, so a production gateway never loads its code. Market time is the wall clock, the
  * in-process simulator's clock, or (MARKET_CLOCK=simulator) an external simulator's.
  */
-export async function openFeedEndpoint(config: GatewayConfig, secrets: GatewaySecrets, clock: MarketClock | undefined, log: Logger, cleanup: CleanupStack): Promise<FeedEndpoint> {
+export async function openFeedEndpoint(
+  config: GatewayConfig,
+  secrets: GatewaySecrets,
+  clock: MarketClock | undefined,
+  log: Logger,
+  cleanup: CleanupStack,
+): Promise<FeedEndpoint> {
   if (config.simulated) {
     const { createSimClock, startSimulator } = await import('../sim/index.ts');
     // The gateway authenticates with a key only the in-process simulator knows.

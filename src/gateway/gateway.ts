@@ -33,4 +33,3 @@ export interface Gateway {
   /** Stops reading, flushes Kafka, publishes a `stopped` heartbeat, releases everything. */
   shutdown(): Promise<ShutdownResult>;
 }
-

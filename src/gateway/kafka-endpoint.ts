@@ -39,7 +39,10 @@ export async function openKafka(config: GatewayConfig, secrets: GatewaySecrets, 
 
 async function startEmbeddedBroker(config: GatewayConfig, log: Logger, cleanup: CleanupStack): Promise<string[]> {
   log.info('no KAFKA_BOOTSTRAP_SERVERS: starting the embedded broker');
-  const [{ startEmbeddedKafka }, { EmbeddedKafkaUnavailableError }] = await Promise.all([import('../dev/embedded-kafka.ts'), import('../dev/kafka-artifacts.ts')]);
+  const [{ startEmbeddedKafka }, { EmbeddedKafkaUnavailableError }] = await Promise.all([
+    import('../dev/embedded-kafka.ts'),
+    import('../dev/kafka-artifacts.ts'),
+  ]);
   const wanted = config.embeddedKafkaPort;
   const port = wanted === 0 || !(await portIsFree(wanted)) ? undefined : wanted;
   if (port === undefined && wanted !== 0) log.warn({ port: wanted }, 'EMBEDDED_KAFKA_PORT is taken; the embedded broker uses a free port');

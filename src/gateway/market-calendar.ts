@@ -14,7 +14,10 @@ export async function keepCalendarCurrent(calendar: Calendar, rest: { restUrl: s
     try {
       const overrides = await fetchMarketCalendar({ restUrl: rest.restUrl, apiKey: rest.apiKey, timeoutMs: 5000 });
       calendar.install(overrides);
-      log.info({ holidays: Object.keys(overrides.holidays ?? {}).length, earlyCloses: Object.keys(overrides.earlyCloses ?? {}).length }, 'market calendar learned from /v1/marketstatus/upcoming');
+      log.info(
+        { holidays: Object.keys(overrides.holidays ?? {}).length, earlyCloses: Object.keys(overrides.earlyCloses ?? {}).length },
+        'market calendar learned from /v1/marketstatus/upcoming',
+      );
     } catch (error) {
       log.warn({ error: (error as Error).message }, 'market calendar unavailable; using the built-in holiday table');
     }

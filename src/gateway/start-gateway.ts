@@ -81,7 +81,10 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
     new OverflowRecovery({ sink, target: transform, metrics, log });
 
     // The topic is the state: learn what consumers already have before adding to it.
-    const tail = await readPriceTail(kafka, topics.prices, { perPartition: Math.max(1000, Math.ceil(symbols.length * (config.maxBackfillMinutes + 60) * 1.2)), timeoutMs: 60_000 });
+    const tail = await readPriceTail(kafka, topics.prices, {
+      perPartition: Math.max(1000, Math.ceil(symbols.length * (config.maxBackfillMinutes + 60) * 1.2)),
+      timeoutMs: 60_000,
+    });
     for (const event of tail.filter((e) => symbols.includes(e.symbol))) {
       transform.restore(event);
       delivery.restore(event);
@@ -96,7 +99,12 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
       channels: symbols.map(minuteChannel),
       pingIntervalMs: config.pingIntervalMs,
       stallTimeoutMs: config.stallTimeoutMs,
-      backoff: { minMs: config.reconnectMinMs, maxMs: config.reconnectMaxMs, authRetryMs: config.authRetryMs, maxConnectionsRetryMs: config.maxConnectionsRetryMs },
+      backoff: {
+        minMs: config.reconnectMinMs,
+        maxMs: config.reconnectMaxMs,
+        authRetryMs: config.authRetryMs,
+        maxConnectionsRetryMs: config.maxConnectionsRetryMs,
+      },
       log: log.child({ component: 'feed' }),
       metrics,
       random: options.random,
@@ -105,12 +113,30 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
     });
 
     // --- operations ---------------------------------------------------------------------
-    const { readiness, heartbeats, httpUrl } = await startOperations({ config, clock, feedClock, calendar, session, intake, sink, delivery, topics, run, metrics, log, cleanup, startedAt });
+    const { readiness, heartbeats, httpUrl } = await startOperations({
+      config,
+      clock,
+      feedClock,
+      calendar,
+      session,
+      intake,
+      sink,
+      delivery,
+      topics,
+      run,
+      metrics,
+      log,
+      cleanup,
+      startedAt,
+    });
 
     session.start();
     cleanup.push('session', () => session.stop());
     // Empty minutes: checked every market second (bounded to [20 ms, 1 s] of wall time).
-    transform.startFilling(Math.min(1000, Math.max(20, config.simulated ? config.replaySpeedMs / 60 : 1000)), { present: () => feedClock.present(), proof: () => intake.proof() });
+    transform.startFilling(Math.min(1000, Math.max(20, config.simulated ? config.replaySpeedMs / 60 : 1000)), {
+      present: () => feedClock.present(),
+      proof: () => intake.proof(),
+    });
     heartbeats.start();
     log.info({ http: httpUrl, runId: config.runId, env: config.env, topics: [topics.prices, topics.heartbeat], bootstrap }, 'gateway started');
 

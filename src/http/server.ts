@@ -23,9 +23,7 @@ export function createHttpServer(options: HttpServerOptions) {
 
   app.get('/readyz', async (_request, reply) => {
     const readiness = options.readiness();
-    const body = readiness.ready
-      ? { status: 'ready', ...readiness.detail }
-      : { status: 'not_ready', failing: readiness.failing, ...readiness.detail };
+    const body = readiness.ready ? { status: 'ready', ...readiness.detail } : { status: 'not_ready', failing: readiness.failing, ...readiness.detail };
     return reply.code(readiness.ready ? 200 : 503).send(body);
   });
 

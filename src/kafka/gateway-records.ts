@@ -5,7 +5,6 @@ import type { OutboundRecord } from './record-sink.ts';
 /** What the gateway wants back when one of its records is acknowledged. */
 export type RecordMeta =
   /** `receivedAt`: performance.now() of the frame a live bar came in (null for REST and filled bars). */
-  | { kind: 'bar'; event: PriceEvent; receivedAt: number | null }
-  | { kind: 'heartbeat'; status: HeartbeatStatus };
+  { kind: 'bar'; event: PriceEvent; receivedAt: number | null } | { kind: 'heartbeat'; status: HeartbeatStatus };
 
 export type GatewayRecord = OutboundRecord<RecordMeta>;

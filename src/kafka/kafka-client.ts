@@ -23,11 +23,15 @@ export interface KafkaSecurity {
 export const PLAINTEXT: KafkaSecurity = { tls: null, sasl: null };
 
 /** The security settings of a loaded configuration, joined with their secrets. */
-export function kafkaSecurity(config: Pick<GatewayConfig, 'kafkaTls' | 'kafkaSasl'>, secrets: Pick<GatewaySecrets, 'kafkaSaslPassword' | 'kafkaTlsKey'>): KafkaSecurity {
+export function kafkaSecurity(
+  config: Pick<GatewayConfig, 'kafkaTls' | 'kafkaSasl'>,
+  secrets: Pick<GatewaySecrets, 'kafkaSaslPassword' | 'kafkaTlsKey'>,
+): KafkaSecurity {
   const { kafkaTls: tls, kafkaSasl: sasl } = config;
   return {
     tls: tls === null ? null : { ca: tls.ca, cert: tls.cert, key: tls.cert === null ? null : secrets.kafkaTlsKey, rejectUnauthorized: tls.rejectUnauthorized },
-    sasl: sasl === null || secrets.kafkaSaslPassword === null ? null : { mechanism: sasl.mechanism, username: sasl.username, password: secrets.kafkaSaslPassword },
+    sasl:
+      sasl === null || secrets.kafkaSaslPassword === null ? null : { mechanism: sasl.mechanism, username: sasl.username, password: secrets.kafkaSaslPassword },
   };
 }
 
@@ -114,7 +118,8 @@ const CERT_VERIFY_CODES = new Set([
  * Node names them after OpenSSL's reason: ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE (OpenSSL 3),
  * ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE, ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED, ...
  */
-const CLIENT_CERT_ALERTS = /^ERR_SSL_.*ALERT_(BAD_CERTIFICATE|CERTIFICATE_REQUIRED|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|UNKNOWN_CA|ACCESS_DENIED|DECRYPT_ERROR)$/;
+const CLIENT_CERT_ALERTS =
+  /^ERR_SSL_.*ALERT_(BAD_CERTIFICATE|CERTIFICATE_REQUIRED|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|UNKNOWN_CA|ACCESS_DENIED|DECRYPT_ERROR)$/;
 
 /** Alerts of a port that does not speak TLS at all. */
 const NOT_TLS = /^ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|RECORD_LAYER_FAILURE|HTTP_REQUEST|UNKNOWN_PROTOCOL)$/;
@@ -163,7 +168,13 @@ function tlsMessage(text: unknown): string {
  */
 export function describeKafkaSecurityError(error: unknown, config: Pick<GatewayConfig, 'kafkaTls' | 'kafkaSasl'>): string | null {
   const chain = causeChain(error);
-  const sasl = chain.find((e) => e.name === 'KafkaJSSASLAuthenticationError' || e.type === 'UNSUPPORTED_SASL_MECHANISM' || e.type === 'SASL_AUTHENTICATION_FAILED' || e.type === 'ILLEGAL_SASL_STATE');
+  const sasl = chain.find(
+    (e) =>
+      e.name === 'KafkaJSSASLAuthenticationError' ||
+      e.type === 'UNSUPPORTED_SASL_MECHANISM' ||
+      e.type === 'SASL_AUTHENTICATION_FAILED' ||
+      e.type === 'ILLEGAL_SASL_STATE',
+  );
   if (sasl !== undefined) {
     const message = oneLine(sasl.message);
     const mechanism = config.kafkaSasl?.mechanism ?? '(unset)';
@@ -183,7 +194,9 @@ export function describeKafkaSecurityError(error: unknown, config: Pick<GatewayC
       return `the TLS certificate of the Kafka broker${broker} was not accepted (${ca}; KAFKA_SSL_REJECT_UNAUTHORIZED): ${detail}`;
     }
     if (CLIENT_CERT_ALERTS.test(code)) {
-      const files = config.kafkaTls?.certFile ? `KAFKA_SSL_CERT_FILE=${config.kafkaTls.certFile} / KAFKA_SSL_KEY_FILE` : 'KAFKA_SSL_CERT_FILE / KAFKA_SSL_KEY_FILE unset';
+      const files = config.kafkaTls?.certFile
+        ? `KAFKA_SSL_CERT_FILE=${config.kafkaTls.certFile} / KAFKA_SSL_KEY_FILE`
+        : 'KAFKA_SSL_CERT_FILE / KAFKA_SSL_KEY_FILE unset';
       return `the Kafka broker${broker} did not accept our TLS client certificate (${files}): ${detail}`;
     }
     if (NOT_TLS.test(code)) {

@@ -121,8 +121,18 @@ export function applyKafkajsFixes(): KafkajsFixes {
 
   // kafkajs's producer keeps the functions it required, so the cached modules must answer
   // with ours before the producer loads (kafkajs.ts imports this module first for that).
-  const grouping = replaceModule(require, 'kafkajs/src/producer/groupMessagesPerPartition.js', 'kafkajs/src/producer/sendMessages.js', groupMessagesPerPartition);
-  const records = replaceModule(require, 'kafkajs/src/protocol/recordBatch/record/v0/index.js', 'kafkajs/src/protocol/requests/produce/v3/request.js', encodeRecord);
+  const grouping = replaceModule(
+    require,
+    'kafkajs/src/producer/groupMessagesPerPartition.js',
+    'kafkajs/src/producer/sendMessages.js',
+    groupMessagesPerPartition,
+  );
+  const records = replaceModule(
+    require,
+    'kafkajs/src/protocol/recordBatch/record/v0/index.js',
+    'kafkajs/src/protocol/requests/produce/v3/request.js',
+    encodeRecord,
+  );
   const checksum = replaceModule(require, 'kafkajs/src/protocol/recordBatch/crc32C/index.js', 'kafkajs/src/protocol/recordBatch/v0/index.js', crc32c);
   kafkajsRecordEncoder = records.original as (input: RecordInput) => EncodedRecord;
   kafkajsCrc32c = checksum.original as (bytes: Buffer) => number;

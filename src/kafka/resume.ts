@@ -37,25 +37,27 @@ export async function readPriceTail(kafka: KafkaClient, topic: string, options: 
     await consumer.subscribe({ topic, fromBeginning: true });
     const finished = new Promise<void>((resolve, reject) => {
       timer = setTimeout(() => reject(new Error(`reading the tail of ${topic} took longer than ${options.timeoutMs} ms`)), options.timeoutMs);
-      void consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          const mark = marks.find((m) => m.partition === batch.partition);
-          if (mark === undefined) return;
-          for (const message of batch.messages) {
-            const offset = Number(message.offset);
-            if (offset < mark.start || offset >= mark.end || message.value === null) continue;
-            try {
-              events.push(JSON.parse(message.value.toString('utf8')) as PriceEvent);
-            } catch {
-              // Not ours to judge: a record we cannot read teaches us nothing.
+      void consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            const mark = marks.find((m) => m.partition === batch.partition);
+            if (mark === undefined) return;
+            for (const message of batch.messages) {
+              const offset = Number(message.offset);
+              if (offset < mark.start || offset >= mark.end || message.value === null) continue;
+              try {
+                events.push(JSON.parse(message.value.toString('utf8')) as PriceEvent);
+              } catch {
+                // Not ours to judge: a record we cannot read teaches us nothing.
+              }
             }
-          }
-          const last = Number(batch.lastOffset());
-          if (last >= mark.end - 1) pending.delete(batch.partition);
-          if (pending.size === 0) resolve();
-        },
-      }).catch(reject);
+            const last = Number(batch.lastOffset());
+            if (last >= mark.end - 1) pending.delete(batch.partition);
+            if (pending.size === 0) resolve();
+          },
+        })
+        .catch(reject);
       for (const mark of marks) consumer.seek({ topic, partition: mark.partition, offset: String(mark.start) });
     });
     await finished;

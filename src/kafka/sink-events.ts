@@ -4,9 +4,7 @@ import { throttle } from '../ops/throttle.ts';
 
 /** What the record sink reports. */
 export type SinkEvent =
-  | { kind: 'send_failed'; error: string; attempt: number }
-  | { kind: 'writable'; writable: boolean }
-  | { kind: 'buffered'; records: number };
+  { kind: 'send_failed'; error: string; attempt: number } | { kind: 'writable'; writable: boolean } | { kind: 'buffered'; records: number };
 
 /** The one place a sink event becomes its metric and its (rate-limited) log line. */
 export function sinkEvents(metrics: GatewayMetrics, log: Logger): (event: SinkEvent) => void {

@@ -31,11 +31,7 @@ export interface Agenda {
 /** Items handled per wake before yielding to I/O (a long catch-up continues on the next wake). */
 const MAX_ITEMS_PER_WAKE = 5_000;
 
-export function createAgenda(
-  clock: SimClock,
-  sources: readonly AgendaSource[],
-  onError: (source: string, err: unknown) => void,
-): Agenda {
+export function createAgenda(clock: SimClock, sources: readonly AgendaSource[], onError: (source: string, err: unknown) => void): Agenda {
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 

@@ -188,10 +188,7 @@ function rawMinute(symbol: string, m: number): RawBar {
   l = Math.max(0.01, Math.min(l, o, c));
   const minuteOfDay = ((m % MINUTES_PER_DAY) + MINUTES_PER_DAY) % MINUTES_PER_DAY;
   // At least 100 shares, so every one-second slice of the minute gets a share or more.
-  const v = Math.max(
-    100,
-    Math.round(p.volume * sessionFactor(minuteOfDay) * (0.4 + 1.2 * unit(`${symbol}:v:${m}`))),
-  );
+  const v = Math.max(100, Math.round(p.volume * sessionFactor(minuteOfDay) * (0.4 + 1.2 * unit(`${symbol}:v:${m}`))));
   const avgTrade = 50 + unit(`${symbol}:ts:${m}`) * 200;
   const n = Math.max(1, Math.round(v / avgTrade));
   const mid = (o + c + h + l) / 4;
@@ -272,11 +269,7 @@ function dayOpen(symbol: string, dayIndex: number): number {
  * The `AM` event of `symbol` for the minute starting at `minuteStartMs` (aligned down to the
  * minute if it is not), or null when that minute is empty at `opts.emptyRate`.
  */
-export function simMinuteBar(
-  symbol: string,
-  minuteStartMs: number,
-  opts: SimBarOptions = {},
-): AggregateEvent | null {
+export function simMinuteBar(symbol: string, minuteStartMs: number, opts: SimBarOptions = {}): AggregateEvent | null {
   const emptyRate = checkEmptyRate(opts.emptyRate ?? 0);
   const s = minuteStart(minuteStartMs);
   if (isSimMinuteEmpty(symbol, s, emptyRate)) return null;
@@ -310,11 +303,7 @@ export function simMinuteBar(
  * null when its minute is empty. The 60 seconds of a minute chain from the minute's open to
  * its close, stay within its high and low, and their volumes add up to the minute's volume.
  */
-export function simSecondBar(
-  symbol: string,
-  secondStartMs: number,
-  opts: SimBarOptions = {},
-): AggregateEvent | null {
+export function simSecondBar(symbol: string, secondStartMs: number, opts: SimBarOptions = {}): AggregateEvent | null {
   const emptyRate = checkEmptyRate(opts.emptyRate ?? 0);
   const s = Math.floor(secondStartMs / SECOND_MS) * SECOND_MS;
   const minute = minuteStart(s);
@@ -328,13 +317,7 @@ export function simSecondBar(
   // Brownian-bridge-like path through the minute: pinned to o at 0 and c at 60.
   const amp = (r.h - r.l) / 2;
   const at = (j: number): number =>
-    round2(
-      clamp(
-        r.o + ((r.c - r.o) * j) / 60 + amp * Math.sin((Math.PI * j) / 60) * (unit(`${symbol}:sb:${m}:${j}`) * 2 - 1),
-        r.l,
-        r.h,
-      ),
-    );
+    round2(clamp(r.o + ((r.c - r.o) * j) / 60 + amp * Math.sin((Math.PI * j) / 60) * (unit(`${symbol}:sb:${m}:${j}`) * 2 - 1), r.l, r.h));
   const o = at(k);
   const c = at(k + 1);
   const h = Math.min(r.h, round2(Math.max(o, c) + 0.01 * Math.floor(unit(`${symbol}:sh:${m}:${k}`) * 2)));

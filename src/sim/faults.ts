@@ -58,16 +58,7 @@ import { DISCONNECT_MESSAGE } from './messages.ts';
 import type { SentBarKind } from './stats.ts';
 
 export type FaultKind =
-  | 'dropConnections'
-  | 'stall'
-  | 'sendMalformed'
-  | 'sendRaw'
-  | 'disconnect'
-  | 'restLatency'
-  | 'repeatBar'
-  | 'correctBar'
-  | 'delayBar'
-  | 'skipMinute';
+  'dropConnections' | 'stall' | 'sendMalformed' | 'sendRaw' | 'disconnect' | 'restLatency' | 'repeatBar' | 'correctBar' | 'delayBar' | 'skipMinute';
 
 /**
  * - `applied`: took effect now;
@@ -194,12 +185,7 @@ export function createFaults(host: FaultHost): FaultController {
   type Context = { planned: boolean; marketMs: number; deferredFrom?: number };
   const direct = (): Context => ({ planned: false, marketMs: clock.now() });
 
-  const log = (
-    ctx: Context,
-    kind: FaultKind,
-    outcome: FaultOutcome,
-    fields: Partial<FaultLogEntry> = {},
-  ): FaultLogEntry => {
+  const log = (ctx: Context, kind: FaultKind, outcome: FaultOutcome, fields: Partial<FaultLogEntry> = {}): FaultLogEntry => {
     const entry: FaultLogEntry = {
       seq: faultLog.length + 1,
       kind,
@@ -276,8 +262,7 @@ export function createFaults(host: FaultHost): FaultController {
   const stall = (ctx: Context, durationWallMs: number): FaultLogEntry =>
     log(ctx, 'stall', 'applied', { durationWallMs, connIds: host.stallConnections(durationWallMs) });
 
-  const malformed = (ctx: Context, text: string): FaultLogEntry =>
-    log(ctx, 'sendMalformed', 'applied', { text, connIds: host.sendRaw([text]) });
+  const malformed = (ctx: Context, text: string): FaultLogEntry => log(ctx, 'sendMalformed', 'applied', { text, connIds: host.sendRaw([text]) });
 
   const raw = (ctx: Context, frames: readonly RawFrame[]): FaultLogEntry => {
     const bytes = frames.reduce((n, f) => n + (typeof f === 'string' ? Buffer.byteLength(f, 'utf8') : f.byteLength), 0);
@@ -347,9 +332,7 @@ export function createFaults(host: FaultHost): FaultController {
     if (!original) return null;
     const state = ledger.state(symbol, minuteMs);
     if (state === 'skipped') return null;
-    let corrections =
-      ledger.corrections(symbol, minuteMs) +
-      ledger.queuedActions(symbol, minuteMs).filter((a) => a.kind === 'correct').length;
+    let corrections = ledger.corrections(symbol, minuteMs) + ledger.queuedActions(symbol, minuteMs).filter((a) => a.kind === 'correct').length;
     const due = ledger.dueAt(minuteMs);
     const minuteOut = minuteMs <= ledger.lastEmittedMinute();
     // Market instant of the bar's first publication, as far as is known now.
@@ -359,7 +342,14 @@ export function createFaults(host: FaultHost): FaultController {
     else publishAt = Math.max(due, ledger.heldUntil(symbol, minuteMs) ?? due);
 
     for (const { step, at } of pending) {
-      if (step.kind === 'dropConnections' || step.kind === 'stall' || step.kind === 'sendMalformed' || step.kind === 'disconnect' || step.kind === 'restLatency') continue;
+      if (
+        step.kind === 'dropConnections' ||
+        step.kind === 'stall' ||
+        step.kind === 'sendMalformed' ||
+        step.kind === 'disconnect' ||
+        step.kind === 'restLatency'
+      )
+        continue;
       if ((step.minuteMs ?? step.atMinuteMs) !== minuteMs) continue;
       if (step.kind === 'skipMinute' && step.symbol === ALL_SYMBOLS) {
         // Suppresses every symbol, but only before the minute's emission has run.

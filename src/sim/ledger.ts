@@ -99,8 +99,7 @@ export function createBarLedger(opts: BarLedgerOptions): BarLedger {
     }
     return fate;
   };
-  const original = (symbol: string, minuteMs: number): AggregateEvent | null =>
-    simMinuteBar(symbol, minuteMs, { emptyRate: opts.emptyRate });
+  const original = (symbol: string, minuteMs: number): AggregateEvent | null => simMinuteBar(symbol, minuteMs, { emptyRate: opts.emptyRate });
 
   const state = (symbol: string, minuteMs: number): BarState => {
     if (original(symbol, minuteMs) === null) return 'empty';

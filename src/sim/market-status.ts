@@ -59,7 +59,6 @@ const HOLIDAYS: readonly Holiday[] = [
   { date: '2027-12-24', name: 'Christmas' },
 ];
 
-
 interface NyTime {
   date: string;
   weekday: string;

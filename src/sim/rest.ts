@@ -176,8 +176,7 @@ function aggregates(
     const nextFrom = sort === 'asc' ? next : first;
     const nextTo = sort === 'asc' ? to : next;
     const query = new URLSearchParams({ adjusted: String(adjusted), sort, limit: String(limit) });
-    body['next_url'] =
-      `${host.baseUrl()}/v2/aggs/ticker/${encodeURIComponent(ticker)}/range/1/minute/${nextFrom}/${nextTo}?${query.toString()}`;
+    body['next_url'] = `${host.baseUrl()}/v2/aggs/ticker/${encodeURIComponent(ticker)}/range/1/minute/${nextFrom}/${nextTo}?${query.toString()}`;
   }
   reply(200, body);
 }

@@ -213,10 +213,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     },
   });
 
-  const agenda = createAgenda(
-    clock,
-    [faults.planSource, market.releaseSource, market.minuteSource, market.secondSource],
-    (source, err) => log.warn({ source, err: err instanceof Error ? err.message : String(err) }, 'sim: agenda item failed'),
+  const agenda = createAgenda(clock, [faults.planSource, market.releaseSource, market.minuteSource, market.secondSource], (source, err) =>
+    log.warn({ source, err: err instanceof Error ? err.message : String(err) }, 'sim: agenda item failed'),
   );
 
   const sessionHost = {

@@ -29,10 +29,21 @@ test('chaos: socket kills, a stall, a broker restart and a SIGKILLed gateway lea
   const prefix = uniquePrefix('chaos');
   const topics = topicNames(prefix);
   const env = {
-    POLYGON_API_KEY: key, POLYGON_WS_URL: sim.wsUrl, POLYGON_REST_URL: sim.restUrl, MARKET_CLOCK: 'simulator',
-    KAFKA_BOOTSTRAP_SERVERS: broker.bootstrapServers, TOPIC_PREFIX: prefix, ENV: 'MOCK', HTTP_PORT: '0',
-    PING_INTERVAL_MS: '200', STALL_TIMEOUT_MS: '1000', RECONNECT_MIN_MS: '50', RECONNECT_MAX_MS: '400',
-    FILL_GRACE_MS: '60000', HEARTBEAT_INTERVAL_MS: '500', LOG_LEVEL: 'info',
+    POLYGON_API_KEY: key,
+    POLYGON_WS_URL: sim.wsUrl,
+    POLYGON_REST_URL: sim.restUrl,
+    MARKET_CLOCK: 'simulator',
+    KAFKA_BOOTSTRAP_SERVERS: broker.bootstrapServers,
+    TOPIC_PREFIX: prefix,
+    ENV: 'MOCK',
+    HTTP_PORT: '0',
+    PING_INTERVAL_MS: '200',
+    STALL_TIMEOUT_MS: '1000',
+    RECONNECT_MIN_MS: '50',
+    RECONNECT_MAX_MS: '400',
+    FILL_GRACE_MS: '60000',
+    HEARTBEAT_INTERVAL_MS: '500',
+    LOG_LEVEL: 'info',
   };
   const gateways: ChildGateway[] = [];
   const start = (): ChildGateway => {
@@ -73,10 +84,15 @@ test('chaos: socket kills, a stall, a broker restart and a SIGKILLed gateway lea
   const last = at(MINUTES - 1);
   await sim.waitForMinute(last + 2 * MINUTE_MS, { timeoutMs: 180_000 });
   const covered = (records: PriceRecord[], symbol: string) => records.some((p) => p.event.symbol === symbol && p.event.startMs >= last);
-  await waitForRecords(broker.bootstrapServers, topics.prices, (raw) => {
-    const records = priceRecords(raw);
-    return DEFAULT_SYMBOLS.every((s) => covered(records, s));
-  }, 120_000);
+  await waitForRecords(
+    broker.bootstrapServers,
+    topics.prices,
+    (raw) => {
+      const records = priceRecords(raw);
+      return DEFAULT_SYMBOLS.every((s) => covered(records, s));
+    },
+    120_000,
+  );
   second.child.kill('SIGTERM');
   assert.equal((await second.exited).code, 0, second.stderr.join('\n'));
 
@@ -94,10 +110,18 @@ test('chaos: socket kills, a stall, a broker restart and a SIGKILLed gateway lea
       const versions = mine.filter((p) => p.event.startMs === minute).map((p) => p.event);
       const original = simMinuteBar(symbol, minute, { emptyRate: sim.emptyRate });
       const final = sim.faults.expectedFinalBar(symbol, minute);
-      assert.equal(versions.filter((e) => e.revision === 0).length, 1, `${symbol} ${new Date(minute).toISOString()}: exactly one revision 0 (got ${versions.length} records)`);
+      assert.equal(
+        versions.filter((e) => e.revision === 0).length,
+        1,
+        `${symbol} ${new Date(minute).toISOString()}: exactly one revision 0 (got ${versions.length} records)`,
+      );
       if (original === null) {
         // The simulator had no bar: the gateway says so with a filled record, once.
-        assert.deepEqual(versions.map((e) => [e.source, e.revision, e.volume]), [['filled', 0, 0]], `${symbol} ${new Date(minute).toISOString()} empty minute`);
+        assert.deepEqual(
+          versions.map((e) => [e.source, e.revision, e.volume]),
+          [['filled', 0, 0]],
+          `${symbol} ${new Date(minute).toISOString()} empty minute`,
+        );
         const previous = mine.filter((p) => p.event.startMs === minute - MINUTE_MS).map((p) => p.event.close);
         assert.ok(previous.includes(versions[0]!.close), 'a filled minute repeats the previous close');
         filled += 1;
@@ -112,24 +136,38 @@ test('chaos: socket kills, a stall, a broker restart and a SIGKILLed gateway lea
       } catch {
         assertMatchesBar(zero, final!, `${symbol} ${new Date(minute).toISOString()} revision 0`);
       }
-      assert.ok(versions.every((e) => e.source === 'live' || e.source === 'backfill'), 'only real sources for a real bar');
+      assert.ok(
+        versions.every((e) => e.source === 'live' || e.source === 'backfill'),
+        'only real sources for a real bar',
+      );
       bars += 1;
       corrections += versions.length - 1;
     }
   }
   assert.equal(corrections <= 2, true, `only the simulator's corrections are revisions (${corrections})`);
   const extra = records.filter((p) => p.event.revision > 0 && !(['TQQQ', 'SOXL'] as string[]).includes(p.event.symbol));
-  assert.deepEqual(extra.map((p) => p.event), [] as PriceEvent[]);
+  assert.deepEqual(
+    extra.map((p) => p.event),
+    [] as PriceEvent[],
+  );
 
   const faults = sim.faults.faultLog.map((f) => f.kind);
   assert.ok(faults.filter((k) => k === 'dropConnections').length >= 5);
   assert.ok(faults.includes('stall'));
   assert.ok(sim.stats.connectionsOpened >= 7, `the gateway reconnected (${sim.stats.connectionsOpened} connections)`);
-  assert.ok(gateways[0]!.lines.some((l) => l.msg === 'Kafka is not writable; buffering bars'), 'the broker outage was felt');
-  assert.ok(gateways[0]!.lines.some((l) => l.msg === 'Kafka is writable' && gateways[0]!.lines.indexOf(l) > 0), 'and recovered from');
+  assert.ok(
+    gateways[0]!.lines.some((l) => l.msg === 'Kafka is not writable; buffering bars'),
+    'the broker outage was felt',
+  );
+  assert.ok(
+    gateways[0]!.lines.some((l) => l.msg === 'Kafka is writable' && gateways[0]!.lines.indexOf(l) > 0),
+    'and recovered from',
+  );
   const resumed = second.lines.find((l) => l.msg === 'resumed from the topic');
   assert.ok(resumed !== undefined && (resumed.records as number) > 0, 'the second gateway learned from the topic');
   const backfilled = records.filter((p) => p.event.source === 'backfill' && p.event.startMs >= first).length;
   assert.ok(backfilled > 0, 'gaps were closed from REST');
-  t.diagnostic(`seed ${seed}: checked ${DEFAULT_SYMBOLS.length} symbols x ${MINUTES} minutes = ${bars} bars + ${filled} filled minutes, ${corrections} corrections; ${backfilled} records came from backfill; ${records.length} records in all; ${sim.stats.connectionsOpened} connections`);
+  t.diagnostic(
+    `seed ${seed}: checked ${DEFAULT_SYMBOLS.length} symbols x ${MINUTES} minutes = ${bars} bars + ${filled} filled minutes, ${corrections} corrections; ${backfilled} records came from backfill; ${records.length} records in all; ${sim.stats.connectionsOpened} connections`,
+  );
 });

@@ -45,9 +45,18 @@ async function runDelayedFeed(t: TestContext, silent?: { symbol: string; minuteI
   const subscribed = sim.waitFor('subscribed');
   const gw = await startTestGateway(
     {
-      POLYGON_API_KEY: key, POLYGON_WS_URL: sim.wsUrl, POLYGON_REST_URL: sim.restUrl, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers,
-      TOPIC_PREFIX: prefix, ENV: 'MOCK', POLYGON_FEED_DELAY_MS: String(DELAY_MS), HEARTBEAT_INTERVAL_MS: '300',
-      PING_INTERVAL_MS: '100', STALL_TIMEOUT_MS: '1000', RECONNECT_MIN_MS: '50', RECONNECT_MAX_MS: '400',
+      POLYGON_API_KEY: key,
+      POLYGON_WS_URL: sim.wsUrl,
+      POLYGON_REST_URL: sim.restUrl,
+      KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers,
+      TOPIC_PREFIX: prefix,
+      ENV: 'MOCK',
+      POLYGON_FEED_DELAY_MS: String(DELAY_MS),
+      HEARTBEAT_INTERVAL_MS: '300',
+      PING_INTERVAL_MS: '100',
+      STALL_TIMEOUT_MS: '1000',
+      RECONNECT_MIN_MS: '50',
+      RECONNECT_MAX_MS: '400',
     },
     { clock },
   );
@@ -65,10 +74,15 @@ async function runDelayedFeed(t: TestContext, silent?: { symbol: string; minuteI
 
   const last = at(MINUTES - 1);
   await sim.waitForMinute(last, { timeoutMs: 120_000 });
-  await waitForRecords(kafka.bootstrapServers, topics.prices, (raw) => {
-    const zeros = priceRecords(raw).filter((p) => p.event.revision === 0 && p.event.startMs >= first && p.event.startMs <= last);
-    return zeros.length >= DEFAULT_SYMBOLS.length * MINUTES;
-  }, 60_000);
+  await waitForRecords(
+    kafka.bootstrapServers,
+    topics.prices,
+    (raw) => {
+      const zeros = priceRecords(raw).filter((p) => p.event.revision === 0 && p.event.startMs >= first && p.event.startMs <= last);
+      return zeros.length >= DEFAULT_SYMBOLS.length * MINUTES;
+    },
+    60_000,
+  );
   const metrics = await gw.gateway.metrics.registry.metrics();
   await gw.stop();
   return {
@@ -87,7 +101,11 @@ function assertWindow(run: DelayedRun, filled: (symbol: string, minute: number) 
   const bySymbol = assertRevisionZeroOrder(run.records);
   for (const symbol of DEFAULT_SYMBOLS) {
     const zeros = (bySymbol.get(symbol) ?? []).filter((p) => p.event.startMs >= run.first && p.event.startMs <= run.at(MINUTES - 1));
-    assert.deepEqual(zeros.map((p) => p.event.startMs), Array.from({ length: MINUTES }, (_, i) => run.at(i)), `${symbol}: one revision-0 record per minute`);
+    assert.deepEqual(
+      zeros.map((p) => p.event.startMs),
+      Array.from({ length: MINUTES }, (_, i) => run.at(i)),
+      `${symbol}: one revision-0 record per minute`,
+    );
     for (const { event } of zeros) {
       if (filled(symbol, event.startMs)) assert.equal(event.source, 'filled', `${symbol} ${event.tsET}`);
       else assertMatchesBar(event, simMinuteBar(symbol, event.startMs)!, `${symbol} ${event.tsET}`);
@@ -98,13 +116,24 @@ function assertWindow(run: DelayedRun, filled: (symbol: string, minute: number) 
 test('a 15-minute delayed feed: every minute once at revision 0, nothing filled, nothing revised, through two socket kills', async (t) => {
   const run = await runDelayedFeed(t);
   assertWindow(run, () => false);
-  assert.deepEqual(run.records.filter((p) => p.event.source === 'filled').map((p) => `${p.event.symbol} ${p.event.tsET}`), [], 'no invented bars');
-  assert.deepEqual(run.records.filter((p) => p.event.revision > 0).map((p) => `${p.event.symbol} ${p.event.tsET} r${p.event.revision}`), [], 'no revisions');
+  assert.deepEqual(
+    run.records.filter((p) => p.event.source === 'filled').map((p) => `${p.event.symbol} ${p.event.tsET}`),
+    [],
+    'no invented bars',
+  );
+  assert.deepEqual(
+    run.records.filter((p) => p.event.revision > 0).map((p) => `${p.event.symbol} ${p.event.tsET} r${p.event.revision}`),
+    [],
+    'no revisions',
+  );
   assert.ok(run.connections >= 3, `two kills, two reconnects (${run.connections} connections)`);
   // The gateway measured the feed as 15 minutes (and the simulator's 2 s) behind the market.
   assert.ok(run.lagSeconds >= DELAY_MS / 1000 && run.lagSeconds < DELAY_MS / 1000 + 120, `feed lag ${run.lagSeconds} s`);
   // marketSession is the feed's: at the exchange's 09:40-09:45 the delayed feed is still pre-market.
-  const early = run.beats.filter((b) => b.status !== 'stopped' && calendar.marketSessionOf(Date.parse(b.ts)) === 'regular' && calendar.marketSessionOf(Date.parse(b.ts) - DELAY_MS) === 'pre');
+  const early = run.beats.filter(
+    (b) =>
+      b.status !== 'stopped' && calendar.marketSessionOf(Date.parse(b.ts)) === 'regular' && calendar.marketSessionOf(Date.parse(b.ts) - DELAY_MS) === 'pre',
+  );
   assert.ok(early.length > 0, 'heartbeats were sent while only the exchange had opened');
   assert.deepEqual([...new Set(early.map((b) => b.marketSession))], ['pre']);
   t.diagnostic(`${run.records.length} records, ${run.connections} connections, feed lag ${run.lagSeconds.toFixed(1)} s`);
@@ -116,14 +145,25 @@ test('a 15-minute delayed feed with one symbol silent for a minute: that minute 
   const silentMinute = run.at(silent.minuteIndex);
   assertWindow(run, (symbol, minute) => symbol === silent.symbol && minute === silentMinute);
   const fills = run.records.filter((p) => p.event.source === 'filled');
-  assert.deepEqual(fills.map((p) => [p.event.symbol, p.event.startMs, p.event.revision]), [[silent.symbol, silentMinute, 0]], 'exactly one filled record');
-  assert.deepEqual(run.records.filter((p) => p.event.revision > 0).map((p) => `${p.event.symbol} ${p.event.tsET}`), [], 'no revisions');
+  assert.deepEqual(
+    fills.map((p) => [p.event.symbol, p.event.startMs, p.event.revision]),
+    [[silent.symbol, silentMinute, 0]],
+    'exactly one filled record',
+  );
+  assert.deepEqual(
+    run.records.filter((p) => p.event.revision > 0).map((p) => `${p.event.symbol} ${p.event.tsET}`),
+    [],
+    'no revisions',
+  );
   const fill = fills[0]!;
   const previous = run.records.find((p) => p.event.symbol === silent.symbol && p.event.startMs === silentMinute - MINUTE_MS && p.event.revision === 0)!;
   assert.equal(fill.event.close, previous.event.close, 'it repeats the previous close');
   // The proof: the simulator had sent a bar of a later minute before the record was written.
   const proofSentAt = Math.min(...run.sentBars.filter((b) => b.kind === 'bar' && b.minuteMs > silentMinute).map((b) => b.wallMs));
-  assert.ok(fill.record.timestamp >= proofSentAt, `filled at ${new Date(fill.record.timestamp).toISOString()}, first later bar sent at ${new Date(proofSentAt).toISOString()}`);
+  assert.ok(
+    fill.record.timestamp >= proofSentAt,
+    `filled at ${new Date(fill.record.timestamp).toISOString()}, first later bar sent at ${new Date(proofSentAt).toISOString()}`,
+  );
   t.diagnostic(`${silent.symbol} ${fill.event.tsET} filled ${fill.record.timestamp - proofSentAt} ms after the first later bar was sent`);
 });
 

@@ -21,16 +21,35 @@ import { eventually } from '../../harness/poll.ts';
 
 const stages = parseDockerfile(readRepoFile('Dockerfile'));
 const runtime = stages.at(-1)!;
-const entrypoint = execForm(runtime.instructions.find((i) => i.keyword === 'ENTRYPOINT'), 'ENTRYPOINT');
-const cmd = execForm(runtime.instructions.find((i) => i.keyword === 'CMD'), 'CMD');
-const healthcheck = execForm(runtime.instructions.find((i) => i.keyword === 'HEALTHCHECK'), 'HEALTHCHECK');
+const entrypoint = execForm(
+  runtime.instructions.find((i) => i.keyword === 'ENTRYPOINT'),
+  'ENTRYPOINT',
+);
+const cmd = execForm(
+  runtime.instructions.find((i) => i.keyword === 'CMD'),
+  'CMD',
+);
+const healthcheck = execForm(
+  runtime.instructions.find((i) => i.keyword === 'HEALTHCHECK'),
+  'HEALTHCHECK',
+);
 const workdir = (stage: Stage): string => stage.instructions.filter((i) => i.keyword === 'WORKDIR').at(-1)?.rest ?? '/';
 
 /** Compose's broker settings as the apache/kafka image turns them into server.properties. */
 function composeBrokerProperties(): Record<string, string> {
   const env = readRepoYaml<{ services: { kafka: { environment: Record<string, string | number> } } }>('docker-compose.sim.yml').services.kafka.environment;
   // Listeners, identity and storage belong to the container; the embedded broker sets its own.
-  const containerOnly = new Set(['node.id', 'process.roles', 'listeners', 'advertised.listeners', 'listener.security.protocol.map', 'controller.listener.names', 'controller.quorum.voters', 'inter.broker.listener.name', 'log.dirs']);
+  const containerOnly = new Set([
+    'node.id',
+    'process.roles',
+    'listeners',
+    'advertised.listeners',
+    'listener.security.protocol.map',
+    'controller.listener.names',
+    'controller.quorum.voters',
+    'inter.broker.listener.name',
+    'log.dirs',
+  ]);
   const properties: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('KAFKA_')) continue;
@@ -63,14 +82,19 @@ function startContainer(argv: string[], cwd: string, env: Record<string, string>
     lines,
     exited,
     init: () =>
-      eventually('the namespace\'s PID 1, running the entrypoint', () => {
-        const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim();
-        if (children === '') return undefined;
-        const pid = Number(children.split(' ')[0]);
-        // unshare forks, then execs: until the exec the child still shows unshare's command line.
-        const program = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
-        return program === argv[0] ? pid : undefined;
-      }, 5_000, 20),
+      eventually(
+        "the namespace's PID 1, running the entrypoint",
+        () => {
+          const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim();
+          if (children === '') return undefined;
+          const pid = Number(children.split(' ')[0]);
+          // unshare forks, then execs: until the exec the child still shows unshare's command line.
+          const program = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+          return program === argv[0] ? pid : undefined;
+        },
+        5_000,
+        20,
+      ),
   };
 }
 
@@ -78,14 +102,15 @@ function startContainer(argv: string[], cwd: string, env: Record<string, string>
 function distIsStale(): boolean {
   if (!existsSync(repoPath('dist/main.js'))) return true;
   const built = statSync(repoPath('dist/main.js')).mtimeMs;
-  const newest = (dir: string): number => Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
+  const newest = (dir: string): number =>
+    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
   return newest(repoPath('src')) > built;
 }
 
 /** Line `field` of /proc/<pid>/status, e.g. NSpid. */
 const procStatus = (pid: number, field: string): string => new RegExp(`^${field}:\\s*(.*)$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '';
 
-describe('the image\'s entrypoint, outside Docker', () => {
+describe("the image's entrypoint, outside Docker", () => {
   let app = '';
   let base: Record<string, string> = {};
   let composeEnv: { topics: Record<string, string>; gateway: Record<string, string>; topicsCommand: string[] } | undefined;
@@ -108,7 +133,11 @@ describe('the image\'s entrypoint, outside Docker', () => {
     mkdirSync(depsDir);
     for (const i of deps.instructions) {
       if (i.keyword === 'COPY') for (const src of i.rest.split(' ').slice(0, -1)) cpSync(repoPath(src), join(depsDir, src));
-      if (i.keyword === 'RUN') assertRan(await run('sh', ['-c', i.rest], { cwd: depsDir, env: { ...process.env, npm_config_prefer_offline: 'true' }, timeoutMs: 120_000 }), `deps: RUN ${i.rest}`);
+      if (i.keyword === 'RUN')
+        assertRan(
+          await run('sh', ['-c', i.rest], { cwd: depsDir, env: { ...process.env, npm_config_prefer_offline: 'true' }, timeoutMs: 120_000 }),
+          `deps: RUN ${i.rest}`,
+        );
     }
     // build stage: `npm run build` output, i.e. the repository's dist/ (npm ci's prepare builds it).
     if (distIsStale()) assertRan(await run('npm', ['run', 'build'], { timeoutMs: 120_000 }), 'npm run build');
@@ -133,8 +162,14 @@ describe('the image\'s entrypoint, outside Docker', () => {
     // The container's environment: the image's ENV over a bare PATH/HOME, nothing of this shell.
     base = { PATH: process.env['PATH'] ?? '', HOME: root, ...stageEnv(runtime) };
 
-    const project = JSON.parse(assertRan(await run(tool('compose-config'), ['-f', repoPath('docker-compose.sim.yml')], { env: { PATH: process.env['PATH'] ?? '' } }), 'compose-config')) as { services: Record<string, { environment: Record<string, string>; command: string[] }> };
-    composeEnv = { topics: project.services['topics']!.environment, gateway: project.services['gateway']!.environment, topicsCommand: project.services['topics']!.command };
+    const project = JSON.parse(
+      assertRan(await run(tool('compose-config'), ['-f', repoPath('docker-compose.sim.yml')], { env: { PATH: process.env['PATH'] ?? '' } }), 'compose-config'),
+    ) as { services: Record<string, { environment: Record<string, string>; command: string[] }> };
+    composeEnv = {
+      topics: project.services['topics']!.environment,
+      gateway: project.services['gateway']!.environment,
+      topicsCommand: project.services['topics']!.command,
+    };
   });
 
   test('the staged image holds production dependencies only', () => {
@@ -156,7 +191,10 @@ describe('the image\'s entrypoint, outside Docker', () => {
     try {
       const existing = new Set(await admin.listTopics());
       const expected = sentioTopicSpecs({ prefix: env['TOPIC_PREFIX']!, tradesRetentionDays: Number(env['TRADES_RETENTION_DAYS']) }).map((s) => s.topic);
-      assert.ok(expected.every((t) => t.startsWith('sentio.')), 'Compose\'s TOPIC_PREFIX default');
+      assert.ok(
+        expected.every((t) => t.startsWith('sentio.')),
+        "Compose's TOPIC_PREFIX default",
+      );
       assert.ok(expected.length >= 5);
       for (const topic of expected) assert.ok(existing.has(topic), `${topic} exists`);
     } finally {
@@ -179,13 +217,32 @@ describe('the image\'s entrypoint, outside Docker', () => {
     await eventually('/healthz 200', async () => ((await fetch(`${url}/healthz`)).status === 200 ? true : undefined), 60_000, 100);
     const check = await run(healthcheck[0]!, healthcheck.slice(1), { cwd: app, env });
     assert.equal(check.code, 0, `HEALTHCHECK passes: ${check.stderr}`);
-    await eventually('/readyz 200 (subscribed to the simulator, Kafka writable)', async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined), 30_000, 100);
-    await eventually('bars in Kafka', async () => (/^sentio_gateway_bars_published_total\{[^}]*\} [1-9]/m.test(await (await fetch(`${url}/metrics`)).text()) ? true : undefined), 30_000, 100);
+    await eventually(
+      '/readyz 200 (subscribed to the simulator, Kafka writable)',
+      async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined),
+      30_000,
+      100,
+    );
+    await eventually(
+      'bars in Kafka',
+      async () => (/^sentio_gateway_bars_published_total\{[^}]*\} [1-9]/m.test(await (await fetch(`${url}/metrics`)).text()) ? true : undefined),
+      30_000,
+      100,
+    );
 
     process.kill(init, 'SIGTERM'); // what `docker stop` does
     assert.equal(await container.exited, 0, container.lines.slice(-10).join('\n'));
-    const logs = container.lines.map((l) => { try { return JSON.parse(l) as { msg?: string }; } catch { return { msg: l }; } });
-    assert.ok(logs.some((l) => l.msg === 'signal received'), 'node got the signal through tini');
+    const logs = container.lines.map((l) => {
+      try {
+        return JSON.parse(l) as { msg?: string };
+      } catch {
+        return { msg: l };
+      }
+    });
+    assert.ok(
+      logs.some((l) => l.msg === 'signal received'),
+      'node got the signal through tini',
+    );
     assert.equal(logs.at(-1)?.msg, 'gateway stopped');
     const after = await run(healthcheck[0]!, healthcheck.slice(1), { cwd: app, env });
     assert.equal(after.code, 1, 'the HEALTHCHECK fails once nothing answers');
@@ -202,9 +259,14 @@ describe('the image\'s entrypoint, outside Docker', () => {
     const stallAt = `127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     try {
       const env = {
-        ...base, ...composeEnv!.gateway, POLYGON_API_KEY: 'startup-test-key', ENV: 'LIVE',
-        POLYGON_REST_URL: `http://${stallAt}`, POLYGON_WS_URL: `ws://${stallAt}/stocks`,
-        KAFKA_BOOTSTRAP_SERVERS: stallAt, HTTP_PORT: String(await freePort()),
+        ...base,
+        ...composeEnv!.gateway,
+        POLYGON_API_KEY: 'startup-test-key',
+        ENV: 'LIVE',
+        POLYGON_REST_URL: `http://${stallAt}`,
+        POLYGON_WS_URL: `ws://${stallAt}/stocks`,
+        KAFKA_BOOTSTRAP_SERVERS: stallAt,
+        HTTP_PORT: String(await freePort()),
       };
       const container = startContainer([...entrypoint, ...cmd], app, env);
       containers.push(container);

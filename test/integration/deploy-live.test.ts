@@ -11,8 +11,21 @@ import { createSimClock, startSimulator, type Simulator } from '../../src/sim/in
 import { eventually, startTestGateway, uniquePrefix, type TestGateway } from '../support/gateway.ts';
 import { useKafka } from '../support/kafka.ts';
 import {
-  allPanels, execForm, expandGrafanaVariables, familyOf, gatewayMetricNames, kustomizeBuild, metricFamilies, parseDockerfile,
-  readRepoFile, readRepoYaml, repoPath, startPrometheus, type Dashboard, type K8sObject, type RuleFile,
+  allPanels,
+  execForm,
+  expandGrafanaVariables,
+  familyOf,
+  gatewayMetricNames,
+  kustomizeBuild,
+  metricFamilies,
+  parseDockerfile,
+  readRepoFile,
+  readRepoYaml,
+  repoPath,
+  startPrometheus,
+  type Dashboard,
+  type K8sObject,
+  type RuleFile,
 } from '../support/deploy.ts';
 
 // Hooks inside a describe run one after the other (top-level ones do not wait for each other).
@@ -36,21 +49,37 @@ describe('the deploy artefacts against a running gateway', () => {
     const clock = createSimClock({ startMarketMs: Date.parse('2026-03-10T15:00:00Z'), msPerMinute: 200 });
     sim = await startSimulator({ apiKey: key, clock });
     gw = await startTestGateway(
-      { POLYGON_API_KEY: key, POLYGON_WS_URL: sim.wsUrl, POLYGON_REST_URL: sim.restUrl, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers, TOPIC_PREFIX: uniquePrefix('deploy'), HEARTBEAT_INTERVAL_MS: '300', LOG_LEVEL: 'info' },
+      {
+        POLYGON_API_KEY: key,
+        POLYGON_WS_URL: sim.wsUrl,
+        POLYGON_REST_URL: sim.restUrl,
+        KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers,
+        TOPIC_PREFIX: uniquePrefix('deploy'),
+        HEARTBEAT_INTERVAL_MS: '300',
+        LOG_LEVEL: 'info',
+      },
       { clock },
     );
     // Bars, heartbeats and latencies observed: every labelled series exists before the tests look.
-    await eventually('bars and heartbeats in /metrics', async () => {
-      const text = await (await fetch(`${gw!.gateway.httpUrl}/metrics`)).text();
-      return /^sentio_gateway_bars_published_total\{[^}]*\} [1-9]/m.test(text) && /^sentio_gateway_heartbeats_total\{[^}]*\} [1-9]/m.test(text) ? true : undefined;
-    }, 30_000);
+    await eventually(
+      'bars and heartbeats in /metrics',
+      async () => {
+        const text = await (await fetch(`${gw!.gateway.httpUrl}/metrics`)).text();
+        return /^sentio_gateway_bars_published_total\{[^}]*\} [1-9]/m.test(text) && /^sentio_gateway_heartbeats_total\{[^}]*\} [1-9]/m.test(text)
+          ? true
+          : undefined;
+      },
+      30_000,
+    );
   });
 
   const dashboard = JSON.parse(readRepoFile('deploy/grafana/dashboards/sentio-gateway.json')) as Dashboard;
   const dashboardQueries = allPanels(dashboard).flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
   const rules = readRepoYaml<RuleFile>('deploy/prometheus/alerts.yml').groups.flatMap((g) => g.rules);
 
-  interface Probe { httpGet: { path: string } }
+  interface Probe {
+    httpGet: { path: string };
+  }
   type Deployment = K8sObject & { spec: { template: { spec: { containers: { startupProbe: Probe; livenessProbe: Probe; readinessProbe: Probe }[] } } } };
   type ServiceMonitor = K8sObject & { spec: { endpoints: { path: string }[] } };
 
@@ -58,7 +87,12 @@ describe('the deploy artefacts against a running gateway', () => {
     const objects = await kustomizeBuild(repoPath('deploy/kubernetes/base'));
     const container = (objects.find((o) => o.kind === 'Deployment') as Deployment).spec.template.spec.containers[0]!;
     const monitor = objects.find((o) => o.kind === 'ServiceMonitor') as ServiceMonitor;
-    const healthcheck = execForm(parseDockerfile(readRepoFile('Dockerfile')).at(-1)!.instructions.find((i) => i.keyword === 'HEALTHCHECK'), 'HEALTHCHECK').join(' ');
+    const healthcheck = execForm(
+      parseDockerfile(readRepoFile('Dockerfile'))
+        .at(-1)!
+        .instructions.find((i) => i.keyword === 'HEALTHCHECK'),
+      'HEALTHCHECK',
+    ).join(' ');
     const prometheus = readRepoYaml<{ scrape_configs: { metrics_path: string }[] }>('deploy/prometheus/prometheus.yml');
     const paths: [string, string, number[]][] = [
       ['startupProbe', container.startupProbe.httpGet.path, [200]],
@@ -81,7 +115,11 @@ describe('the deploy artefacts against a running gateway', () => {
 
   test('every metric the dashboard and the alert rules name exists in a live /metrics scrape', async () => {
     const families = metricFamilies(await (await fetch(`${gateway().gateway.httpUrl}/metrics`)).text());
-    assert.equal(familyOf('sentio_gateway_publish_latency_seconds_bucket', families), 'sentio_gateway_publish_latency_seconds', 'histogram series resolve to their family');
+    assert.equal(
+      familyOf('sentio_gateway_publish_latency_seconds_bucket', families),
+      'sentio_gateway_publish_latency_seconds',
+      'histogram series resolve to their family',
+    );
     assert.equal(familyOf('sentio_gateway_no_such_metric', families), undefined);
     const used = [
       ...dashboardQueries.map((q) => ({ where: `dashboard "${q.panel}"`, expr: q.expr })),
@@ -98,14 +136,22 @@ describe('the deploy artefacts against a running gateway', () => {
     }
     assert.deepEqual(missing, []);
     assert.ok(checked.size >= 20, `${checked.size} metric names checked`);
-    for (const name of ['sentio_gateway_process_resident_memory_bytes', 'sentio_gateway_nodejs_eventloop_lag_p99_seconds', 'sentio_gateway_publish_latency_seconds_bucket']) {
+    for (const name of [
+      'sentio_gateway_process_resident_memory_bytes',
+      'sentio_gateway_nodejs_eventloop_lag_p99_seconds',
+      'sentio_gateway_publish_latency_seconds_bucket',
+    ]) {
       assert.ok(checked.has(name), `${name} is used`);
     }
   });
 
   test('a real Prometheus scrapes the gateway with our scrape config, evaluates our rules, and answers every dashboard query', async (t) => {
     const http = new URL(gateway().gateway.httpUrl);
-    const config = readRepoYaml<{ global: Record<string, string>; rule_files: string[]; scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] }>('deploy/prometheus/prometheus.yml');
+    const config = readRepoYaml<{
+      global: Record<string, string>;
+      rule_files: string[];
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    }>('deploy/prometheus/prometheus.yml');
     // The Compose config, pointed at this gateway, at test speed.
     config.global = { ...config.global, scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' };
     config.rule_files = config.rule_files.map((f) => repoPath('deploy/prometheus', f));
@@ -118,17 +164,27 @@ describe('the deploy artefacts against a running gateway', () => {
     const job = config.scrape_configs[0]!.job_name;
 
     await eventually('up == 1', async () => ((await prometheus.query(`up{job="${job}"}`))[0]?.value[1] === '1' ? true : undefined), 20_000, 250);
-    const bars = await eventually('bars in Prometheus', async () => {
-      const value = Number((await prometheus.query(`sum(sentio_gateway_bars_published_total{job="${job}"})`))[0]?.value[1] ?? 0);
-      return value > 0 ? value : undefined;
-    }, 20_000, 250);
+    const bars = await eventually(
+      'bars in Prometheus',
+      async () => {
+        const value = Number((await prometheus.query(`sum(sentio_gateway_bars_published_total{job="${job}"})`))[0]?.value[1] ?? 0);
+        return value > 0 ? value : undefined;
+      },
+      20_000,
+      250,
+    );
     assert.ok(bars > 0);
 
     // The rules load and evaluate without error on real series.
-    const groups = await eventually('every rule evaluated', async () => {
-      const data = await prometheus.get<{ groups: { name: string; rules: { name: string; health: string; lastError?: string }[] }[] }>('/api/v1/rules');
-      return data.groups.every((g) => g.rules.every((r) => r.health !== 'unknown')) && data.groups.length > 0 ? data.groups : undefined;
-    }, 20_000, 250);
+    const groups = await eventually(
+      'every rule evaluated',
+      async () => {
+        const data = await prometheus.get<{ groups: { name: string; rules: { name: string; health: string; lastError?: string }[] }[] }>('/api/v1/rules');
+        return data.groups.every((g) => g.rules.every((r) => r.health !== 'unknown')) && data.groups.length > 0 ? data.groups : undefined;
+      },
+      20_000,
+      250,
+    );
     assert.deepEqual(groups.map((g) => g.name).sort(), ['sentio-gateway', 'sentio-market-calendar']);
     const unhealthy = groups.flatMap((g) => g.rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.lastError}`));
     assert.deepEqual(unhealthy, []);
@@ -138,10 +194,18 @@ describe('the deploy artefacts against a running gateway', () => {
       assert.deepEqual(await prometheus.query(alert.expr), [], `${alert.alert} is quiet for a healthy gateway`);
     }
     const alerts = await prometheus.get<{ alerts: { labels: { alertname: string }; state: string }[] }>('/api/v1/alerts');
-    assert.deepEqual(alerts.alerts.filter((a) => a.state === 'firing'), []);
+    assert.deepEqual(
+      alerts.alerts.filter((a) => a.state === 'firing'),
+      [],
+    );
 
     // Wait until a rate window holds two scrapes of every counter, then run every dashboard query.
-    await eventually('rates', async () => ((await prometheus.query(`rate(sentio_gateway_frames_received_total{job="${job}"}[1m])`)).length > 0 ? true : undefined), 20_000, 250);
+    await eventually(
+      'rates',
+      async () => ((await prometheus.query(`rate(sentio_gateway_frames_received_total{job="${job}"}[1m])`)).length > 0 ? true : undefined),
+      20_000,
+      250,
+    );
     const instance = (await prometheus.query(`sentio_gateway_build_info{job="${job}"}`))[0]!.metric['instance']!;
     assert.equal(instance, http.host, 'the job and instance variables find the gateway');
     // Series that only exist once the event happened (a reconnect, a drop, a Kafka error).

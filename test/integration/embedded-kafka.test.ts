@@ -13,12 +13,7 @@ import kafkajs from '../../src/kafka/kafkajs.ts';
 
 import { startEmbeddedKafka } from '../../src/dev/embedded-kafka.ts';
 import type { EmbeddedKafka } from '../../src/dev/embedded-kafka.ts';
-import {
-  EmbeddedKafkaUnavailableError,
-  KAFKA_VERSION,
-  findOnPath,
-  resolveKafkaClasspath,
-} from '../../src/dev/kafka-artifacts.ts';
+import { EmbeddedKafkaUnavailableError, KAFKA_VERSION, findOnPath, resolveKafkaClasspath } from '../../src/dev/kafka-artifacts.ts';
 import { isProcessAlive } from '../../src/dev/watchdog.ts';
 import { createTopic, kafkaClient, readTopic, uniqueTopic, useKafka, waitForRecords } from '../support/kafka.ts';
 
@@ -225,7 +220,13 @@ describe('embedded Kafka broker: lifecycle', () => {
     await createTopic(b.bootstrapServers, late);
     const producer = kafkaClient(b.bootstrapServers).producer({ idempotent: true, allowAutoTopicCreation: false });
     await producer.connect();
-    await producer.send({ topic: late, messages: [{ key: 'a', value: '1' }, { key: 'b', value: null }] });
+    await producer.send({
+      topic: late,
+      messages: [
+        { key: 'a', value: '1' },
+        { key: 'b', value: null },
+      ],
+    });
     await producer.disconnect();
     const records = await reading;
     assert.deepEqual(

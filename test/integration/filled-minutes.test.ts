@@ -28,11 +28,25 @@ test('a full regular session with empty minutes: 391 records per symbol, and a l
   sim.faults.plan([{ atMinuteMs: late, kind: 'delayBar', symbol: 'TQQQ', marketMs: 3 * MINUTE_MS }]);
 
   const gw = await startTestGateway(
-    { POLYGON_API_KEY: key, POLYGON_WS_URL: sim.wsUrl, POLYGON_REST_URL: sim.restUrl, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers, TOPIC_PREFIX: prefix, SYMBOLS: SYMBOLS.join(','), FILL_EMPTY_MINUTES: 'regular', ENV: 'MOCK' },
+    {
+      POLYGON_API_KEY: key,
+      POLYGON_WS_URL: sim.wsUrl,
+      POLYGON_REST_URL: sim.restUrl,
+      KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers,
+      TOPIC_PREFIX: prefix,
+      SYMBOLS: SYMBOLS.join(','),
+      FILL_EMPTY_MINUTES: 'regular',
+      ENV: 'MOCK',
+    },
     { clock },
   );
   t.after(() => gw.stop());
-  await waitForRecords(kafka.bootstrapServers, prices, (records) => SYMBOLS.every((s) => priceRecords(records).some((p) => p.event.symbol === s && p.event.barId === 391)), 90_000);
+  await waitForRecords(
+    kafka.bootstrapServers,
+    prices,
+    (records) => SYMBOLS.every((s) => priceRecords(records).some((p) => p.event.symbol === s && p.event.barId === 391)),
+    90_000,
+  );
   await gw.stop();
 
   const records = priceRecords(await readTopic(kafka.bootstrapServers, prices));
@@ -40,7 +54,11 @@ test('a full regular session with empty minutes: 391 records per symbol, and a l
   let filled = 0;
   for (const symbol of SYMBOLS) {
     const session = records.filter((p) => p.event.symbol === symbol && p.event.barId !== null && p.event.revision === 0);
-    assert.deepEqual(session.map((p) => p.event.barId), Array.from({ length: 391 }, (_, i) => i + 1), `${symbol}: every minute from 1 to 391 once`);
+    assert.deepEqual(
+      session.map((p) => p.event.barId),
+      Array.from({ length: 391 }, (_, i) => i + 1),
+      `${symbol}: every minute from 1 to 391 once`,
+    );
     assert.equal(session[0]!.event.startMs, open);
     assert.equal(session.at(-1)!.event.startMs, closeMinute);
     for (const { event } of session) {

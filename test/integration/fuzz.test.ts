@@ -68,7 +68,9 @@ async function series(gw: TestGateway, name: string): Promise<Map<string, number
   if (!metric) return out;
   const { values } = await metric.get();
   for (const v of values) {
-    const labels = Object.entries(v.labels).map(([k, l]) => `${k}=${String(l)}`).join(',');
+    const labels = Object.entries(v.labels)
+      .map(([k, l]) => `${k}=${String(l)}`)
+      .join(',');
     out.set(labels, (out.get(labels) ?? 0) + v.value);
   }
   return out;
@@ -96,17 +98,22 @@ interface Counts {
  * turn) all describe the same stream.
  */
 async function caughtUp(gw: TestGateway, sim: Simulator, simEvents: { status: number; am: number }, timeoutMs = 15_000): Promise<Counts> {
-  return eventually('the gateway to handle every frame the simulator sent', async () => {
-    const sent = sim.stats.framesSent;
-    const framesBefore = await value(gw, 'sentio_gateway_frames_received_total');
-    if (framesBefore !== sent) return undefined;
-    const dropped = await series(gw, 'sentio_gateway_events_dropped_total');
-    const received = await series(gw, 'sentio_gateway_events_received_total');
-    const reconnects = [...(await series(gw, 'sentio_gateway_reconnects_total')).values()].reduce((a, b) => a + b, 0);
-    const framesAfter = await value(gw, 'sentio_gateway_frames_received_total');
-    if (framesAfter !== framesBefore || sim.stats.framesSent !== sent) return undefined;
-    return { frames: framesAfter, simFrames: sent, sim: { ...simEvents }, dropped, received, reconnects };
-  }, timeoutMs, 5);
+  return eventually(
+    'the gateway to handle every frame the simulator sent',
+    async () => {
+      const sent = sim.stats.framesSent;
+      const framesBefore = await value(gw, 'sentio_gateway_frames_received_total');
+      if (framesBefore !== sent) return undefined;
+      const dropped = await series(gw, 'sentio_gateway_events_dropped_total');
+      const received = await series(gw, 'sentio_gateway_events_received_total');
+      const reconnects = [...(await series(gw, 'sentio_gateway_reconnects_total')).values()].reduce((a, b) => a + b, 0);
+      const framesAfter = await value(gw, 'sentio_gateway_frames_received_total');
+      if (framesAfter !== framesBefore || sim.stats.framesSent !== sent) return undefined;
+      return { frames: framesAfter, simFrames: sent, sim: { ...simEvents }, dropped, received, reconnects };
+    },
+    timeoutMs,
+    5,
+  );
 }
 
 /** Lets the reader catch up: yields to the event loop until the socket has (almost) drained. */
@@ -132,7 +139,11 @@ function countSimEvents(sim: Simulator): { status: number; am: number } {
   return counts;
 }
 
-async function startPair(t: TestContext, name: string, env: Record<string, string> = {}): Promise<{ sim: Simulator; gw: TestGateway; prices: string; runId: string; simEvents: { status: number; am: number } }> {
+async function startPair(
+  t: TestContext,
+  name: string,
+  env: Record<string, string> = {},
+): Promise<{ sim: Simulator; gw: TestGateway; prices: string; runId: string; simEvents: { status: number; am: number } }> {
   const key = `${name}-${randomUUID()}`;
   const clock = createSimClock({ startMarketMs: START, msPerMinute: MS_PER_MINUTE });
   const sim = await startSimulator({ apiKey: key, clock, symbolsUniverse: DEFAULT_SYMBOLS });
@@ -166,15 +177,54 @@ async function startPair(t: TestContext, name: string, env: Record<string, strin
 /** A valid ZZZZ bar (as JSON text) for `minuteMs`, and the record it must become. */
 function targetBar(minuteMs: number, i: number): { text: string; expected: ValidBar['expected'] } {
   const o = 20 + i;
-  const expected = { symbol: TARGET, open: o, high: o + 0.5, low: o - 0.5, close: o + 0.25, volume: 1000 + i, vwap: o + 0.1, startMs: minuteMs, endMs: minuteMs + MINUTE_MS };
-  const text = JSON.stringify({ ev: 'AM', sym: TARGET, v: expected.volume, av: 5000, op: 20, vw: expected.vwap, o, h: expected.high, l: expected.low, c: expected.close, a: 20.5, z: 10, s: minuteMs, e: minuteMs + MINUTE_MS });
+  const expected = {
+    symbol: TARGET,
+    open: o,
+    high: o + 0.5,
+    low: o - 0.5,
+    close: o + 0.25,
+    volume: 1000 + i,
+    vwap: o + 0.1,
+    startMs: minuteMs,
+    endMs: minuteMs + MINUTE_MS,
+  };
+  const text = JSON.stringify({
+    ev: 'AM',
+    sym: TARGET,
+    v: expected.volume,
+    av: 5000,
+    op: 20,
+    vw: expected.vwap,
+    o,
+    h: expected.high,
+    l: expected.low,
+    c: expected.close,
+    a: 20.5,
+    z: 10,
+    s: minuteMs,
+    e: minuteMs + MINUTE_MS,
+  });
   return { text, expected };
 }
 
 function assertTargetRecord(p: PriceRecord, expected: ValidBar['expected'], what: string): void {
   const e = p.event;
   assert.deepEqual(
-    { symbol: e.symbol, open: e.open, high: e.high, low: e.low, close: e.close, volume: e.volume, vwap: e.vwap, startMs: e.startMs, endMs: e.endMs, tsET: e.tsET, barId: e.barId, source: e.source, revision: e.revision },
+    {
+      symbol: e.symbol,
+      open: e.open,
+      high: e.high,
+      low: e.low,
+      close: e.close,
+      volume: e.volume,
+      vwap: e.vwap,
+      startMs: e.startMs,
+      endMs: e.endMs,
+      tsET: e.tsET,
+      barId: e.barId,
+      source: e.source,
+      revision: e.revision,
+    },
     { ...expected, tsET: formatTsET(expected.startMs), barId: barIdOf(expected.startMs), source: 'live', revision: 0 },
     what,
   );
@@ -250,11 +300,7 @@ test(`${FRAMES.toLocaleString('en')}+ hostile frames among the simulator's bars:
   // Every event accounted for, by reason.
   const dropped = (reason: string): number => counts.dropped.get(`reason=${reason}`) ?? 0;
   const received = (type: string): number => counts.received.get(`type=${type}`) ?? 0;
-  assert.deepEqual(
-    Object.fromEntries(REASONS.map((r) => [r, dropped(r)])),
-    expected.rejects,
-    'events_dropped_total by malformed reason',
-  );
+  assert.deepEqual(Object.fromEntries(REASONS.map((r) => [r, dropped(r)])), expected.rejects, 'events_dropped_total by malformed reason');
   const malformed = [...counts.dropped].filter(([labels]) => MALFORMED.has(labels.replace('reason=', ''))).reduce((n, [, v]) => n + v, 0);
   assert.equal(malformed + received('unknown'), badEvents(expected), 'malformed drops + unknown events = bad events sent');
   assert.equal(received('unknown'), expected.unknown, 'unknown ev');
@@ -266,7 +312,11 @@ test(`${FRAMES.toLocaleString('en')}+ hostile frames among the simulator's bars:
   // No other drop: Kafka stayed up and the fuzz repeats nothing. Backfill at subscription may
   // overlap the first live bars (`backfill_unchanged`, or `live_after_backfill` for a live bar it beat).
   const explained = new Set([...REASONS, 'unsubscribed_symbol', 'backfill_unchanged', 'live_after_backfill'].map((r) => `reason=${r}`));
-  assert.deepEqual([...counts.dropped].filter(([labels, n]) => !explained.has(labels) && n > 0), [], 'no drop for any other reason');
+  assert.deepEqual(
+    [...counts.dropped].filter(([labels, n]) => !explained.has(labels) && n > 0),
+    [],
+    'no drop for any other reason',
+  );
 
   // Memory: what the run retains after a full collection.
   const growth = heapAfter - heapBefore;
@@ -288,23 +338,41 @@ test(`${FRAMES.toLocaleString('en')}+ hostile frames among the simulator's bars:
   const records = priceRecords(await readTopic(kafka.bootstrapServers, prices));
   for (const p of records) assertContractShape(p, { strategy: 'SIGOR', env: 'MOCK', runId });
   assertRevisionZeroOrder(records);
-  assert.deepEqual([...new Set(records.map((p) => p.event.symbol))].filter((s) => !SYMBOLS.includes(s)), [], 'only subscribed symbols');
+  assert.deepEqual(
+    [...new Set(records.map((p) => p.event.symbol))].filter((s) => !SYMBOLS.includes(s)),
+    [],
+    'only subscribed symbols',
+  );
 
   for (const key of simKeys) {
     const [symbol, minute] = [key.split('@')[0]!, Number(key.split('@')[1])];
     const mine = records.filter((p) => p.event.symbol === symbol && p.event.startMs === minute);
-    assert.deepEqual(mine.map((p) => p.event.revision), [0], `${symbol} ${formatTsET(minute)}: one record, revision 0`);
+    assert.deepEqual(
+      mine.map((p) => p.event.revision),
+      [0],
+      `${symbol} ${formatTsET(minute)}: one record, revision 0`,
+    );
     assertMatchesBar(mine[0]!.event, simMinuteBar(symbol, minute)!, key);
   }
   const target = records.filter((p) => p.event.symbol === TARGET);
-  assert.deepEqual(target.map((p) => p.event.startMs), validSent.map((b) => b.minuteMs), 'exactly the valid ZZZZ bars, in minute order, once each');
+  assert.deepEqual(
+    target.map((p) => p.event.startMs),
+    validSent.map((b) => b.minuteMs),
+    'exactly the valid ZZZZ bars, in minute order, once each',
+  );
   target.forEach((p, i) => assertTargetRecord(p, validSent[i]!.expected, `ZZZZ ${p.event.tsET}`));
 
-  t.diagnostic(`seed ${SEED}: ${framesSent} fuzz frames (${mib(bytesSent)}, largest ${mib(biggest)}) over ${MINUTES} simulated minutes; ${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}`);
-  t.diagnostic(`bad events ${badEvents(expected)}: ${REASONS.map((r) => `${r} ${expected.rejects[r]}`).join(', ')}, unknown ${expected.unknown}; also ${expected.unsubscribed} unsubscribed, ${expected.a} A, ${expected.status} fuzz status`);
+  t.diagnostic(
+    `seed ${SEED}: ${framesSent} fuzz frames (${mib(bytesSent)}, largest ${mib(biggest)}) over ${MINUTES} simulated minutes; ${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}`,
+  );
+  t.diagnostic(
+    `bad events ${badEvents(expected)}: ${REASONS.map((r) => `${r} ${expected.rejects[r]}`).join(', ')}, unknown ${expected.unknown}; also ${expected.unsubscribed} unsubscribed, ${expected.a} A, ${expected.status} fuzz status`,
+  );
   t.diagnostic(`drops by reason: ${[...counts.dropped].map(([l, n]) => `${l.replace('reason=', '')} ${n}`).join(', ')}`);
   t.diagnostic(`valid ZZZZ bars ${validSent.length} (left ${fuzzer.validLeft}); simulator bars checked ${simKeys.size}; ${records.length} records in Kafka`);
-  t.diagnostic(`sent in ${(fuzzMs / 1000).toFixed(1)} s, handled in ${(caughtUpMs / 1000).toFixed(1)} s; heap ${mib(heapBefore)} -> ${mib(heapAfter)} after GC (${growth >= 0 ? '+' : ''}${mib(growth)}); most bytes queued at once ${mib(sim.stats.maxBufferedBytes)}`);
+  t.diagnostic(
+    `sent in ${(fuzzMs / 1000).toFixed(1)} s, handled in ${(caughtUpMs / 1000).toFixed(1)} s; heap ${mib(heapBefore)} -> ${mib(heapAfter)} after GC (${growth >= 0 ? '+' : ''}${mib(growth)}); most bytes queued at once ${mib(sim.stats.maxBufferedBytes)}`,
+  );
 });
 
 test('a bar whose start the price record cannot represent is dropped and counted, and the process lives on', async (t) => {
@@ -339,7 +407,8 @@ test('a bar whose start the price record cannot represent is dropped and counted
     return res.text();
   };
   const metric = (text: string, pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? 0);
-  const malformed = (text: string): number => REASONS.reduce((n, r) => n + metric(text, new RegExp(`sentio_gateway_events_dropped_total\\{reason="${r}"\\} (\\d+)`)), 0);
+  const malformed = (text: string): number =>
+    REASONS.reduce((n, r) => n + metric(text, new RegExp(`sentio_gateway_events_dropped_total\\{reason="${r}"\\} (\\d+)`)), 0);
   await eventually('the child to subscribe', async () => (metric(await scrape(), /sentio_gateway_feed_subscribed (\d+)/) === 1 ? true : undefined), 30_000);
 
   const cases: { what: string; sym: string; s: number }[] = [
@@ -393,10 +462,21 @@ test('a bar whose start the price record cannot represent is dropped and counted
   const last = targetBar(OPEN + cases.length * MINUTE_MS, cases.length);
   good.push(last.expected);
   sim.faults.sendRaw(`[${last.text}]`);
-  const records = priceRecords(await waitForRecords(kafka.bootstrapServers, topicNames(prefix).prices, (rs) => good.every((g) => rs.some((r) => r.key === TARGET && (JSON.parse(r.value) as { startMs: number }).startMs === g.startMs)), 20_000));
+  const records = priceRecords(
+    await waitForRecords(
+      kafka.bootstrapServers,
+      topicNames(prefix).prices,
+      (rs) => good.every((g) => rs.some((r) => r.key === TARGET && (JSON.parse(r.value) as { startMs: number }).startMs === g.startMs)),
+      20_000,
+    ),
+  );
   // Minutes that closed without a bar may be filled (FILL_EMPTY_MINUTES=regular): only live records are the bars sent.
   const live = records.filter((p) => p.event.symbol === TARGET && p.event.source === 'live');
-  assert.deepEqual(live.map((p) => p.event.startMs), good.map((g) => g.startMs), 'the valid bars reach Kafka, the bad ones never');
+  assert.deepEqual(
+    live.map((p) => p.event.startMs),
+    good.map((g) => g.startMs),
+    'the valid bars reach Kafka, the bad ones never',
+  );
   live.forEach((p, i) => assertTargetRecord(p, good[i]!, `ZZZZ ${p.event.tsET}`));
   const now = sim.clock.now();
   for (const p of records) {
@@ -425,7 +505,11 @@ test('status values that name Object.prototype members are tolerated like any un
     `an unknown status must not end the session; reconnects_total: ${JSON.stringify([...(await series(gw, 'sentio_gateway_reconnects_total'))])}`,
   );
   const records = priceRecords(await waitForRecords(kafka.bootstrapServers, prices, (rs) => rs.some((r) => r.key === TARGET)));
-  assertTargetRecord(records.find((p) => p.event.symbol === TARGET)!, bar.expected, 'the bar in the same frame');
+  assertTargetRecord(
+    records.find((p) => p.event.symbol === TARGET)!,
+    bar.expected,
+    'the bar in the same frame',
+  );
 });
 
 test('a stray handshake status in the middle of a session leaves the feed subscribed', async (t) => {
@@ -438,10 +522,14 @@ test('a stray handshake status in the middle of a session leaves the feed subscr
     await caughtUp(gw, sim, simEvents);
     await sim.waitForMinute(sim.lastEmittedMinute() + MINUTE_MS);
     await caughtUp(gw, sim, simEvents);
-    const state = await eventually(`the feed to be subscribed after a stray "${status.status}"`, async () => {
-      const states = await series(gw, 'sentio_gateway_feed_state');
-      return states.get('state=subscribed') === 1 ? 'subscribed' : undefined;
-    }, 3_000).catch(async () => [...(await series(gw, 'sentio_gateway_feed_state'))].find(([, v]) => v === 1)?.[0] ?? 'none');
+    const state = await eventually(
+      `the feed to be subscribed after a stray "${status.status}"`,
+      async () => {
+        const states = await series(gw, 'sentio_gateway_feed_state');
+        return states.get('state=subscribed') === 1 ? 'subscribed' : undefined;
+      },
+      3_000,
+    ).catch(async () => [...(await series(gw, 'sentio_gateway_feed_state'))].find(([, v]) => v === 1)?.[0] ?? 'none');
     assert.equal(state, 'subscribed', `feed state after a stray "${status.status}" status (readiness: ${JSON.stringify(gw.gateway.readiness().failing)})`);
   }
   assert.equal(sim.stats.connectionsOpened, 1);

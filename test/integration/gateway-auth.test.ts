@@ -24,7 +24,16 @@ test('a rejected key: readiness names the feed, retries keep the bound, heartbea
   const prefix = uniquePrefix('auth');
   const topics = topicNames(prefix);
   const gw = await startTestGateway(
-    { POLYGON_API_KEY: wrongKey, POLYGON_WS_URL: sim.wsUrl, POLYGON_REST_URL: sim.restUrl, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers, TOPIC_PREFIX: prefix, HEARTBEAT_INTERVAL_MS: '150', AUTH_RETRY_MS: String(AUTH_RETRY_MS), RECONNECT_MIN_MS: '10' },
+    {
+      POLYGON_API_KEY: wrongKey,
+      POLYGON_WS_URL: sim.wsUrl,
+      POLYGON_REST_URL: sim.restUrl,
+      KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers,
+      TOPIC_PREFIX: prefix,
+      HEARTBEAT_INTERVAL_MS: '150',
+      AUTH_RETRY_MS: String(AUTH_RETRY_MS),
+      RECONNECT_MIN_MS: '10',
+    },
     { clock },
   );
   t.after(() => gw.stop());
@@ -43,7 +52,10 @@ test('a rejected key: readiness names the feed, retries keep the bound, heartbea
   const readyBody = await ready.text();
   const body = JSON.parse(readyBody) as { status: string; failing: { part: string; reason: string }[] };
   assert.equal(body.status, 'not_ready');
-  assert.deepEqual(body.failing.filter((f) => f.part === 'feed'), [{ part: 'feed', reason: 'auth_failed' }]);
+  assert.deepEqual(
+    body.failing.filter((f) => f.part === 'feed'),
+    [{ part: 'feed', reason: 'auth_failed' }],
+  );
 
   const metrics = await (await fetch(`${gw.gateway.httpUrl}/metrics`)).text();
   assert.match(metrics, /sentio_gateway_reconnects_total\{reason="auth_failed"\} [1-9]/);
@@ -55,7 +67,10 @@ test('a rejected key: readiness names the feed, retries keep the bound, heartbea
   // Heartbeats keep coming while the feed is down, and say why.
   const beats = await waitForRecords(kafka.bootstrapServers, topics.heartbeat, (records) => records.length >= 3, 15_000);
   const decoded = beats.map((r) => JSON.parse(r.value) as Heartbeat);
-  assert.ok(decoded.slice(1).every((b) => b.status === 'down' && b.feed !== 'subscribed' && b.feedReason === 'auth_failed'), JSON.stringify(decoded.at(-1)));
+  assert.ok(
+    decoded.slice(1).every((b) => b.status === 'down' && b.feed !== 'subscribed' && b.feedReason === 'auth_failed'),
+    JSON.stringify(decoded.at(-1)),
+  );
 
   await gw.stop();
   const everything = [
@@ -67,7 +82,10 @@ test('a rejected key: readiness names the feed, retries keep the bound, heartbea
   ].join('\n');
   assert.ok(gw.logs.length > 5, 'the gateway logged');
   assert.ok(!everything.includes(wrongKey), 'the key appears in no log line, metric, heartbeat or HTTP body');
-  assert.ok(gw.logs.some((l) => l.includes('auth_failed')), 'the reason is logged');
+  assert.ok(
+    gw.logs.some((l) => l.includes('auth_failed')),
+    'the reason is logged',
+  );
 });
 
 test('the key from a good run appears in no log line, metric, heartbeat or HTTP body either', async (t) => {
@@ -81,7 +99,15 @@ test('the key from a good run appears in no log line, metric, heartbeat or HTTP 
   const topics = topicNames(prefix);
   // The key comes from a mounted file, as in Kubernetes.
   const gw = await startTestGateway(
-    { POLYGON_API_KEY_FILE: join(dir, 'key'), POLYGON_WS_URL: sim.wsUrl, POLYGON_REST_URL: sim.restUrl, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers, TOPIC_PREFIX: prefix, HEARTBEAT_INTERVAL_MS: '150', LOG_LEVEL: 'trace' },
+    {
+      POLYGON_API_KEY_FILE: join(dir, 'key'),
+      POLYGON_WS_URL: sim.wsUrl,
+      POLYGON_REST_URL: sim.restUrl,
+      KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers,
+      TOPIC_PREFIX: prefix,
+      HEARTBEAT_INTERVAL_MS: '150',
+      LOG_LEVEL: 'trace',
+    },
     { clock },
   );
   t.after(() => gw.stop());
@@ -95,7 +121,10 @@ test('the key from a good run appears in no log line, metric, heartbeat or HTTP 
   const records = [...(await readTopic(kafka.bootstrapServers, topics.heartbeat)), ...(await readTopic(kafka.bootstrapServers, topics.prices))];
   const everything = [...gw.logs, ready, metrics, ...records.map((r) => r.value + JSON.stringify(r.headers))].join('\n');
   assert.ok(!everything.includes(key));
-  assert.ok(sim.stats.authAttempts.some((a) => a.result === 'success'), 'the key was used');
+  assert.ok(
+    sim.stats.authAttempts.some((a) => a.result === 'success'),
+    'the key was used',
+  );
 });
 
 test('/metrics passes promtool check metrics', async (t) => {
@@ -104,18 +133,36 @@ test('/metrics passes promtool check metrics', async (t) => {
   const sim = await startSimulator({ apiKey: key, clock });
   t.after(() => sim.close());
   const prefix = uniquePrefix('promtool');
-  const gw = await startTestGateway({ POLYGON_API_KEY: key, POLYGON_WS_URL: sim.wsUrl, POLYGON_REST_URL: sim.restUrl, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers, TOPIC_PREFIX: prefix }, { clock });
+  const gw = await startTestGateway(
+    { POLYGON_API_KEY: key, POLYGON_WS_URL: sim.wsUrl, POLYGON_REST_URL: sim.restUrl, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers, TOPIC_PREFIX: prefix },
+    { clock },
+  );
   t.after(() => gw.stop());
   await waitForRecords(kafka.bootstrapServers, topicNames(prefix).prices, (records) => records.length >= 12, 20_000);
   const text = await (await fetch(`${gw.gateway.httpUrl}/metrics`)).text();
-  for (const name of ['feed_state', 'frames_received_total', 'events_received_total', 'bars_published_total', 'events_dropped_total', 'reconnects_total', 'kafka_errors_total', 'publish_latency_seconds', 'bar_delay_seconds', 'buffered_bars', 'heartbeats_total', 'process_cpu_seconds_total']) {
+  for (const name of [
+    'feed_state',
+    'frames_received_total',
+    'events_received_total',
+    'bars_published_total',
+    'events_dropped_total',
+    'reconnects_total',
+    'kafka_errors_total',
+    'publish_latency_seconds',
+    'bar_delay_seconds',
+    'buffered_bars',
+    'heartbeats_total',
+    'process_cpu_seconds_total',
+  ]) {
     assert.match(text, new RegExp(`^# TYPE sentio_gateway_${name} `, 'm'), name);
   }
   const dir = mkdtempSync(join(tmpdir(), 'sg-metrics-'));
   writeFileSync(join(dir, 'metrics.txt'), text);
   // promtool reads stdin; `.ci/run` installs it (Debian's prometheus package).
-  const { stdout, stderr } = await promisify(execFile)('bash', ['-c', `promtool check metrics < ${join(dir, 'metrics.txt')}`]).catch((error: { stdout: string; stderr: string; code: number }) => {
-    assert.fail(`promtool check metrics failed (exit ${error.code}): ${error.stderr || error.stdout}`);
-  });
+  const { stdout, stderr } = await promisify(execFile)('bash', ['-c', `promtool check metrics < ${join(dir, 'metrics.txt')}`]).catch(
+    (error: { stdout: string; stderr: string; code: number }) => {
+      assert.fail(`promtool check metrics failed (exit ${error.code}): ${error.stderr || error.stdout}`);
+    },
+  );
   assert.equal(`${stdout}${stderr}`.trim(), '', 'promtool reports no problem');
 });

@@ -28,7 +28,17 @@ test('30 simulated minutes of the 12 symbols reach Kafka exactly once, in order,
   const runId = randomUUID();
   const subscribed = sim.waitFor('subscribed');
   const gw = await startTestGateway(
-    { POLYGON_API_KEY: key, POLYGON_WS_URL: sim.wsUrl, POLYGON_REST_URL: sim.restUrl, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers, TOPIC_PREFIX: prefix, RUN_ID: runId, ENV: 'MOCK', HEARTBEAT_INTERVAL_MS: '300', FILL_GRACE_MS: '45000' },
+    {
+      POLYGON_API_KEY: key,
+      POLYGON_WS_URL: sim.wsUrl,
+      POLYGON_REST_URL: sim.restUrl,
+      KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers,
+      TOPIC_PREFIX: prefix,
+      RUN_ID: runId,
+      ENV: 'MOCK',
+      HEARTBEAT_INTERVAL_MS: '300',
+      FILL_GRACE_MS: '45000',
+    },
     { clock },
   );
   t.after(() => gw.stop());
@@ -63,8 +73,10 @@ test('30 simulated minutes of the 12 symbols reach Kafka exactly once, in order,
     topics.prices,
     (records) => {
       const events = priceRecords(records).map((p) => p.event);
-      return events.filter((e) => e.revision === 0 && inWindow(e.startMs)).length >= MINUTES * DEFAULT_SYMBOLS.length
-        && events.filter((e) => e.revision > 0).length >= revisionsExpected;
+      return (
+        events.filter((e) => e.revision === 0 && inWindow(e.startMs)).length >= MINUTES * DEFAULT_SYMBOLS.length &&
+        events.filter((e) => e.revision > 0).length >= revisionsExpected
+      );
     },
     60_000,
   );
@@ -79,7 +91,11 @@ test('30 simulated minutes of the 12 symbols reach Kafka exactly once, in order,
   let checked = 0;
   for (const symbol of DEFAULT_SYMBOLS) {
     const zeros = (bySymbol.get(symbol) ?? []).filter((p) => inWindow(p.event.startMs));
-    assert.deepEqual(zeros.map((p) => p.event.startMs), window, `${symbol}: one revision-0 record per minute`);
+    assert.deepEqual(
+      zeros.map((p) => p.event.startMs),
+      window,
+      `${symbol}: one revision-0 record per minute`,
+    );
     for (const p of zeros) {
       assertMatchesBar(p.event, simMinuteBar(symbol, p.event.startMs)!, `${symbol} ${p.event.tsET}`);
       // Live from the socket, or from REST when the start-up backfill reached that minute first.
@@ -96,14 +112,21 @@ test('30 simulated minutes of the 12 symbols reach Kafka exactly once, in order,
   for (const [where, count] of corrections) {
     const [symbol, minute] = [where.split('@')[0]!, Number(where.split('@')[1])];
     const mine = revised.filter((p) => p.event.symbol === symbol && p.event.startMs === minute);
-    assert.deepEqual(mine.map((p) => p.event.revision), Array.from({ length: count }, (_, i) => i + 1), where);
+    assert.deepEqual(
+      mine.map((p) => p.event.revision),
+      Array.from({ length: count }, (_, i) => i + 1),
+      where,
+    );
     const original = simMinuteBar(symbol, minute)!;
     mine.forEach((p, i) => assertMatchesBar(p.event, simCorrectedBar(original, i + 1), `${where} revision ${i + 1}`));
   }
   // FAS's correction for minute 8 came after minutes 9..12 were published.
   const fas = records.filter((p) => p.event.symbol === 'FAS');
   const fasCorrection = fas.findIndex((p) => p.event.revision === 1);
-  assert.ok(fas.slice(0, fasCorrection).some((p) => p.event.startMs > at(8)), 'a correction may follow later minutes');
+  assert.ok(
+    fas.slice(0, fasCorrection).some((p) => p.event.startMs > at(8)),
+    'a correction may follow later minutes',
+  );
 
   const metrics = await gw.gateway.metrics.registry.getSingleMetricAsString('sentio_gateway_events_dropped_total');
   const dropped = (reason: string) => Number(new RegExp(`reason="${reason}"} (\\d+)`).exec(metrics)?.[1] ?? 0);
@@ -116,13 +139,38 @@ test('30 simulated minutes of the 12 symbols reach Kafka exactly once, in order,
   assert.ok(beats.length >= 2);
   for (const { key: k, beat } of beats) {
     assert.equal(k, runId);
-    assert.deepEqual(Object.keys(beat).sort(), ['barsPublished', 'completeTsET', 'env', 'feed', 'feedReason', 'kafkaWritable', 'lastBarTsET', 'marketSession', 'runId', 'status', 'strategy', 'ts', 'tsET', 'uptimeS', 'version'].sort());
+    assert.deepEqual(
+      Object.keys(beat).sort(),
+      [
+        'barsPublished',
+        'completeTsET',
+        'env',
+        'feed',
+        'feedReason',
+        'kafkaWritable',
+        'lastBarTsET',
+        'marketSession',
+        'runId',
+        'status',
+        'strategy',
+        'ts',
+        'tsET',
+        'uptimeS',
+        'version',
+      ].sort(),
+    );
     assert.match(beat.ts, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
   }
   const last = beats.at(-1)!.beat;
   assert.equal(last.status, 'stopped');
   assert.equal(last.barsPublished, records.length);
   assert.ok(beats.some(({ beat }) => beat.status === 'ok' && beat.feed === 'subscribed' && beat.marketSession === 'regular' && beat.completeTsET !== null));
-  assert.deepEqual(warnings.filter((w) => !w.startsWith('ExperimentalWarning')), [], 'no process warnings (kafkajs request-queue fix in place)');
-  t.diagnostic(`checked ${checked} revision-0 records and ${revised.length} revisions; ${records.length} records, ${beats.length} heartbeats in all; ${dropped('live_after_backfill')} live bars lost the race with the start-up backfill`);
+  assert.deepEqual(
+    warnings.filter((w) => !w.startsWith('ExperimentalWarning')),
+    [],
+    'no process warnings (kafkajs request-queue fix in place)',
+  );
+  t.diagnostic(
+    `checked ${checked} revision-0 records and ${revised.length} revisions; ${records.length} records, ${beats.length} heartbeats in all; ${dropped('live_after_backfill')} live bars lost the race with the start-up backfill`,
+  );
 });

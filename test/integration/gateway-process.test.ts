@@ -25,12 +25,19 @@ test('SIGTERM: exit 0 with every received bar in Kafka and a stopped heartbeat l
   const topics = topicNames(prefix);
   const runId = randomUUID();
   const gw = spawnGateway(['run'], {
-    POLYGON_API_KEY: key, POLYGON_WS_URL: sim.wsUrl, POLYGON_REST_URL: sim.restUrl, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers,
+    POLYGON_API_KEY: key,
+    POLYGON_WS_URL: sim.wsUrl,
+    POLYGON_REST_URL: sim.restUrl,
+    KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers,
     // Follow the simulator's accelerated clock. On the wall clock, a start in the first
     // FILL_GRACE_MS of a wall minute made the first backfill wait for REST to settle a minute
     // the simulator (in March 2026) never serves, past the 10 s shutdown bound.
     MARKET_CLOCK: 'simulator',
-    TOPIC_PREFIX: prefix, RUN_ID: runId, ENV: 'MOCK', HTTP_PORT: '0', HEARTBEAT_INTERVAL_MS: '200',
+    TOPIC_PREFIX: prefix,
+    RUN_ID: runId,
+    ENV: 'MOCK',
+    HTTP_PORT: '0',
+    HEARTBEAT_INTERVAL_MS: '200',
   });
   t.after(() => gw.child.kill('SIGKILL'));
   await sim.waitFor('subscribed', undefined, { timeoutMs: 30_000 });
@@ -70,15 +77,25 @@ test('the README command with nothing configured: simulator, embedded broker, re
   await eventually('/readyz 200', async () => ((await fetch(`${http}/readyz`)).status === 200 ? true : undefined), 60_000, 100);
   const readyAfter = performance.now() - started;
   // The simulator's recent history comes first as backfill; wait for the socket's bars of every symbol.
-  const records = await waitForRecords(bootstrap, topicNames().prices, (rs) => new Set(rs.filter((r) => r.headers.source === 'live').map((r) => r.key)).size === DEFAULT_SYMBOLS.length, 60_000);
+  const records = await waitForRecords(
+    bootstrap,
+    topicNames().prices,
+    (rs) => new Set(rs.filter((r) => r.headers.source === 'live').map((r) => r.key)).size === DEFAULT_SYMBOLS.length,
+    60_000,
+  );
   const allAfter = performance.now() - started;
   const events = records.map((r) => JSON.parse(r.value) as PriceEvent);
   assert.ok(records.every((r) => r.headers.env === 'MOCK'));
-  assert.ok(events.some((e) => e.source === 'backfill'), 'recent history was backfilled from REST');
+  assert.ok(
+    events.some((e) => e.source === 'backfill'),
+    'recent history was backfilled from REST',
+  );
   gw.child.kill('SIGTERM');
   assert.equal((await gw.exited).code, 0, gw.stderr.join('\n'));
   assert.ok(gw.lines.some((l) => l.msg === 'embedded Kafka broker ready'));
-  t.diagnostic(`ready after ${(readyAfter / 1000).toFixed(1)} s; live bars of all 12 symbols after ${(allAfter / 1000).toFixed(1)} s (including the embedded broker's start)`);
+  t.diagnostic(
+    `ready after ${(readyAfter / 1000).toFixed(1)} s; live bars of all 12 symbols after ${(allAfter / 1000).toFixed(1)} s (including the embedded broker's start)`,
+  );
 });
 
 test('bad settings stop start-up with one line each, naming the setting', async () => {

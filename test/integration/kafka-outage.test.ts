@@ -24,7 +24,17 @@ test('Kafka outage: the socket keeps being read, readiness says kafka, the full 
   const topics = topicNames(prefix);
   const subscribed = sim.waitFor('subscribed');
   const gw = await startTestGateway(
-    { POLYGON_API_KEY: key, POLYGON_WS_URL: sim.wsUrl, POLYGON_REST_URL: sim.restUrl, KAFKA_BOOTSTRAP_SERVERS: broker.bootstrapServers, TOPIC_PREFIX: prefix, MAX_BUFFERED_BARS: String(MAX_BUFFERED), HEARTBEAT_INTERVAL_MS: '200', FILL_GRACE_MS: '60000', ENV: 'MOCK' },
+    {
+      POLYGON_API_KEY: key,
+      POLYGON_WS_URL: sim.wsUrl,
+      POLYGON_REST_URL: sim.restUrl,
+      KAFKA_BOOTSTRAP_SERVERS: broker.bootstrapServers,
+      TOPIC_PREFIX: prefix,
+      MAX_BUFFERED_BARS: String(MAX_BUFFERED),
+      HEARTBEAT_INTERVAL_MS: '200',
+      FILL_GRACE_MS: '60000',
+      ENV: 'MOCK',
+    },
     { clock },
   );
   t.after(() => gw.stop());
@@ -35,14 +45,22 @@ test('Kafka outage: the socket keeps being read, readiness says kafka, the full 
 
   await broker.stop();
   const outageStart = clock.now();
-  const body = await eventually('readiness names kafka', async () => {
-    const r = await fetch(`${gw.gateway.httpUrl}/readyz`);
-    const b = (await r.json()) as { failing?: { part: string; reason: string }[] };
-    return r.status === 503 && b.failing?.some((f) => f.part === 'kafka') ? b : undefined;
-  }, 30_000);
+  const body = await eventually(
+    'readiness names kafka',
+    async () => {
+      const r = await fetch(`${gw.gateway.httpUrl}/readyz`);
+      const b = (await r.json()) as { failing?: { part: string; reason: string }[] };
+      return r.status === 503 && b.failing?.some((f) => f.part === 'kafka') ? b : undefined;
+    },
+    30_000,
+  );
   assert.deepEqual(body.failing, [{ part: 'kafka', reason: 'not_writable' }]);
   // Bars keep arriving and overflow the small buffer: the oldest are dropped and counted.
-  await eventually('overflow', async () => ((await metric(/sentio_gateway_events_dropped_total\{reason="buffer_overflow"\} (\d+)/)) > 0 ? true : undefined), 30_000);
+  await eventually(
+    'overflow',
+    async () => ((await metric(/sentio_gateway_events_dropped_total\{reason="buffer_overflow"\} (\d+)/)) > 0 ? true : undefined),
+    30_000,
+  );
   assert.ok((await metric(/sentio_gateway_buffered_bars (\d+)/)) <= MAX_BUFFERED + 8, 'the buffer stays bounded');
   const receivedDuringOutage = await metric(/sentio_gateway_events_received_total\{type="AM"\} (\d+)/);
   await sim.waitForMinute(minuteStart(clock.now()) + MINUTE_MS);
@@ -52,10 +70,15 @@ test('Kafka outage: the socket keeps being read, readiness says kafka, the full 
   const recoveredAt = clock.now();
   await eventually('ready again', async () => ((await fetch(`${gw.gateway.httpUrl}/readyz`)).status === 200 ? true : undefined), 60_000);
   const through = minuteStart(clock.now()) - 2 * MINUTE_MS;
-  await waitForRecords(broker.bootstrapServers, topics.prices, (rs) => {
-    const zeros = priceRecords(rs).filter((p) => p.event.revision === 0 && p.event.startMs >= first && p.event.startMs <= through);
-    return zeros.length >= DEFAULT_SYMBOLS.length * ((through - first) / MINUTE_MS + 1);
-  }, 60_000);
+  await waitForRecords(
+    broker.bootstrapServers,
+    topics.prices,
+    (rs) => {
+      const zeros = priceRecords(rs).filter((p) => p.event.revision === 0 && p.event.startMs >= first && p.event.startMs <= through);
+      return zeros.length >= DEFAULT_SYMBOLS.length * ((through - first) / MINUTE_MS + 1);
+    },
+    60_000,
+  );
   await gw.stop();
 
   const records = priceRecords(await readTopic(broker.bootstrapServers, topics.prices));
@@ -72,8 +95,19 @@ test('Kafka outage: the socket keeps being read, readiness says kafka, the full 
   assert.equal(sim.stats.connectionsOpened, 1, 'the vendor never cut us off');
   assert.equal(sim.stats.slowConsumersCut, 0);
   const beats = (await readTopic(broker.bootstrapServers, topics.heartbeat)).map((r) => JSON.parse(r.value) as Heartbeat);
-  assert.ok(beats.some((b) => b.kafkaWritable && Date.parse(b.ts) >= recoveredAt), 'a heartbeat says Kafka is writable again');
-  assert.ok(beats.some((b) => !b.kafkaWritable && Date.parse(b.ts) >= outageStart), 'heartbeats made during the outage say so');
-  assert.ok(records.some((p) => p.event.source === 'backfill' && p.event.startMs > first), 'overflowed bars came back from REST');
-  t.diagnostic(`${records.length} records; ${await metric(/sentio_gateway_events_dropped_total\{reason="buffer_overflow"\} (\d+)/)} bars overflowed and were recovered`);
+  assert.ok(
+    beats.some((b) => b.kafkaWritable && Date.parse(b.ts) >= recoveredAt),
+    'a heartbeat says Kafka is writable again',
+  );
+  assert.ok(
+    beats.some((b) => !b.kafkaWritable && Date.parse(b.ts) >= outageStart),
+    'heartbeats made during the outage say so',
+  );
+  assert.ok(
+    records.some((p) => p.event.source === 'backfill' && p.event.startMs > first),
+    'overflowed bars came back from REST',
+  );
+  t.diagnostic(
+    `${records.length} records; ${await metric(/sentio_gateway_events_dropped_total\{reason="buffer_overflow"\} (\d+)/)} bars overflowed and were recovered`,
+  );
 });

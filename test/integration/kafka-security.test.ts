@@ -69,17 +69,32 @@ async function publishThrough(t: { after(fn: () => unknown): void }, name: strin
   );
   t.after(() => gw.stop());
   // Read back over PLAINTEXT: what the gateway wrote through the secure listener is in the topic.
-  const records = await waitForRecords(broker.bootstrapServers, topicNames(prefix).prices, (rs) => new Set(rs.map((r) => r.key)).size === DEFAULT_SYMBOLS.length, 20_000);
-  assert.ok(records.every((r) => r.headers['runId'] === runId), 'every record comes from this gateway');
+  const records = await waitForRecords(
+    broker.bootstrapServers,
+    topicNames(prefix).prices,
+    (rs) => new Set(rs.map((r) => r.key)).size === DEFAULT_SYMBOLS.length,
+    20_000,
+  );
+  assert.ok(
+    records.every((r) => r.headers['runId'] === runId),
+    'every record comes from this gateway',
+  );
   await gw.stop();
-  assert.ok(gw.logs.some((l) => l.includes('gateway started')), 'the gateway started');
+  assert.ok(
+    gw.logs.some((l) => l.includes('gateway started')),
+    'the gateway started',
+  );
   return gw.logs;
 }
 
 for (const mechanism of ['plain', 'scram-sha-256', 'scram-sha-512'] as const) {
   test(`SASL ${mechanism}: the gateway publishes through the SASL_PLAINTEXT listener, and the password is in no log line`, async (t) => {
     const user = USERS[mechanism];
-    const security: Record<string, string> = { KAFKA_BOOTSTRAP_SERVERS: broker.listeners['SASL']!, KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: user.username };
+    const security: Record<string, string> = {
+      KAFKA_BOOTSTRAP_SERVERS: broker.listeners['SASL']!,
+      KAFKA_SASL_MECHANISM: mechanism,
+      KAFKA_SASL_USERNAME: user.username,
+    };
     if (mechanism === 'scram-sha-512') {
       // The password from a mounted file, as in Kubernetes.
       const file = join(pki.dir, 'sasl-password');
@@ -173,7 +188,10 @@ test('a wrong SCRAM password stops `run` with one line naming the settings, with
   t.diagnostic(`exit ${result.code} after ${result.seconds.toFixed(1)} s: ${result.stderr.join(' | ')}`);
   assert.equal(result.code, 2, `exit code; stderr: ${result.stderr.join(' | ')}`);
   assert.equal(result.stderr.length, 1, `one stderr line: ${result.stderr.join(' | ')}`);
-  assert.match(result.stderr[0]!, /^sentio-gateway: Kafka rejected the SASL credentials for user "scram256-user" with scram-sha-256 \(KAFKA_SASL_USERNAME \/ KAFKA_SASL_PASSWORD\): SASL SCRAM SHA256 authentication failed: .*invalid credentials/);
+  assert.match(
+    result.stderr[0]!,
+    /^sentio-gateway: Kafka rejected the SASL credentials for user "scram256-user" with scram-sha-256 \(KAFKA_SASL_USERNAME \/ KAFKA_SASL_PASSWORD\): SASL SCRAM SHA256 authentication failed: .*invalid credentials/,
+  );
   assert.ok(!result.stderr[0]!.includes(wrong), 'the line does not hold the password');
   assert.ok(!result.stdout.includes(wrong), 'no log line holds the password');
   assert.ok(result.seconds < 20, `stopped within 20 s (took ${result.seconds.toFixed(1)} s)`);
@@ -189,7 +207,10 @@ test('a broker certificate from an untrusted CA stops `run` with one line naming
   });
   assert.equal(result.code, 2, `exit code; stderr: ${result.stderr.join(' | ')}`);
   assert.equal(result.stderr.length, 1, `one stderr line: ${result.stderr.join(' | ')}`);
-  assert.match(result.stderr[0]!, /^sentio-gateway: the TLS certificate of the Kafka broker at 127\.0\.0\.1:\d+ was not accepted \(KAFKA_SSL_CA_FILE=.*other-ca\.pem; KAFKA_SSL_REJECT_UNAUTHORIZED\): .*\[SELF_SIGNED_CERT_IN_CHAIN\]$/);
+  assert.match(
+    result.stderr[0]!,
+    /^sentio-gateway: the TLS certificate of the Kafka broker at 127\.0\.0\.1:\d+ was not accepted \(KAFKA_SSL_CA_FILE=.*other-ca\.pem; KAFKA_SSL_REJECT_UNAUTHORIZED\): .*\[SELF_SIGNED_CERT_IN_CHAIN\]$/,
+  );
   assert.ok(result.seconds < 20, `stopped within 20 s (took ${result.seconds.toFixed(1)} s)`);
 });
 
@@ -197,7 +218,15 @@ test('without a client certificate the mTLS listener refuses the gateway, and th
   const key = `key-${randomUUID()}`;
   const sim = await startSimulator({ apiKey: key, clock: createSimClock({ startMarketMs: Date.parse('2026-03-10T15:00:00Z'), msPerMinute: 200 }) });
   t.after(() => sim.close());
-  const env = { POLYGON_API_KEY: key, POLYGON_WS_URL: sim.wsUrl, POLYGON_REST_URL: sim.restUrl, TOPIC_PREFIX: uniquePrefix('nocert'), KAFKA_BOOTSTRAP_SERVERS: broker.listeners['MTLS']!, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: pki.caCert };
+  const env = {
+    POLYGON_API_KEY: key,
+    POLYGON_WS_URL: sim.wsUrl,
+    POLYGON_REST_URL: sim.restUrl,
+    TOPIC_PREFIX: uniquePrefix('nocert'),
+    KAFKA_BOOTSTRAP_SERVERS: broker.listeners['MTLS']!,
+    KAFKA_SSL: 'true',
+    KAFKA_SSL_CA_FILE: pki.caCert,
+  };
   const error = await startTestGateway(env).then(
     async (gw) => {
       await gw.stop();
@@ -206,5 +235,8 @@ test('without a client certificate the mTLS listener refuses the gateway, and th
     (e: unknown) => e,
   );
   const line = describeKafkaSecurityError(error, loadConfig(env).config);
-  assert.match(line ?? String(error), /^the Kafka broker at 127\.0\.0\.1:\d+ did not accept our TLS client certificate \(KAFKA_SSL_CERT_FILE \/ KAFKA_SSL_KEY_FILE unset\): .*\[ERR_SSL_/);
+  assert.match(
+    line ?? String(error),
+    /^the Kafka broker at 127\.0\.0\.1:\d+ did not accept our TLS client certificate \(KAFKA_SSL_CERT_FILE \/ KAFKA_SSL_KEY_FILE unset\): .*\[ERR_SSL_/,
+  );
 });

@@ -27,7 +27,7 @@ function regularSessionHoursBack(nowMs: number, hoursBack: number, minutes: numb
   }
 }
 
-test('bars dated hours behind the gateway\'s clock, six socket kills (two within one backfill): no hole, no duplicate, in order, nothing invented', async (t) => {
+test("bars dated hours behind the gateway's clock, six socket kills (two within one backfill): no hole, no duplicate, in order, nothing invented", async (t) => {
   const key = `lag-${randomUUID()}`;
   // The simulator's market runs hours behind the wall clock the gateway keeps (a replayed
   // stream, a badly synced host, a delayed feed with no delay set), and 300 times as fast.
@@ -43,8 +43,16 @@ test('bars dated hours behind the gateway\'s clock, six socket kills (two within
   const subscribed = sim.waitFor('subscribed');
   // No clock option: the gateway runs on the wall clock, as in production.
   const gw = await startTestGateway({
-    POLYGON_API_KEY: key, POLYGON_WS_URL: sim.wsUrl, POLYGON_REST_URL: sim.restUrl, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers,
-    TOPIC_PREFIX: prefix, ENV: 'MOCK', PING_INTERVAL_MS: '100', STALL_TIMEOUT_MS: '1000', RECONNECT_MIN_MS: '50', RECONNECT_MAX_MS: '400',
+    POLYGON_API_KEY: key,
+    POLYGON_WS_URL: sim.wsUrl,
+    POLYGON_REST_URL: sim.restUrl,
+    KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers,
+    TOPIC_PREFIX: prefix,
+    ENV: 'MOCK',
+    PING_INTERVAL_MS: '100',
+    STALL_TIMEOUT_MS: '1000',
+    RECONNECT_MIN_MS: '50',
+    RECONNECT_MAX_MS: '400',
   });
   t.after(() => gw.stop());
   await subscribed;
@@ -61,10 +69,15 @@ test('bars dated hours behind the gateway\'s clock, six socket kills (two within
 
   const last = at(MINUTES - 1);
   await sim.waitForMinute(last, { timeoutMs: 120_000 });
-  await waitForRecords(kafka.bootstrapServers, prices, (raw) => {
-    const zeros = priceRecords(raw).filter((p) => p.event.revision === 0 && p.event.startMs >= first && p.event.startMs <= last);
-    return zeros.length >= DEFAULT_SYMBOLS.length * MINUTES;
-  }, 60_000);
+  await waitForRecords(
+    kafka.bootstrapServers,
+    prices,
+    (raw) => {
+      const zeros = priceRecords(raw).filter((p) => p.event.revision === 0 && p.event.startMs >= first && p.event.startMs <= last);
+      return zeros.length >= DEFAULT_SYMBOLS.length * MINUTES;
+    },
+    60_000,
+  );
   const metrics = await gw.gateway.metrics.registry.metrics();
   const behind = (Date.now() - clock.now()) / 1000;
   await gw.stop();
@@ -75,18 +88,35 @@ test('bars dated hours behind the gateway\'s clock, six socket kills (two within
   assert.equal(new Set(keys).size, keys.length, 'no (symbol, minute, revision) twice');
   for (const symbol of DEFAULT_SYMBOLS) {
     const zeros = (bySymbol.get(symbol) ?? []).filter((p) => p.event.startMs >= first && p.event.startMs <= last);
-    assert.deepEqual(zeros.map((p) => p.event.startMs), Array.from({ length: MINUTES }, (_, i) => at(i)), `${symbol}: every minute once`);
+    assert.deepEqual(
+      zeros.map((p) => p.event.startMs),
+      Array.from({ length: MINUTES }, (_, i) => at(i)),
+      `${symbol}: every minute once`,
+    );
     for (const { event } of zeros) assertMatchesBar(event, simMinuteBar(symbol, event.startMs)!, `${symbol} ${event.tsET}`);
   }
-  assert.deepEqual(records.filter((p) => p.event.source === 'filled').map((p) => `${p.event.symbol} ${p.event.tsET}`), [], 'every minute had a bar: nothing filled');
-  assert.deepEqual(records.filter((p) => p.event.revision > 0).map((p) => `${p.event.symbol} ${p.event.tsET}`), [], 'nothing revised');
+  assert.deepEqual(
+    records.filter((p) => p.event.source === 'filled').map((p) => `${p.event.symbol} ${p.event.tsET}`),
+    [],
+    'every minute had a bar: nothing filled',
+  );
+  assert.deepEqual(
+    records.filter((p) => p.event.revision > 0).map((p) => `${p.event.symbol} ${p.event.tsET}`),
+    [],
+    'nothing revised',
+  );
 
   assert.equal(kills.length, 6, 'six kills ran');
-  assert.ok(kills.some((k) => k.restInFlight > 0), `a kill came while a backfill waited on REST (in flight at each kill: ${kills.map((k) => k.restInFlight).join(', ')})`);
+  assert.ok(
+    kills.some((k) => k.restInFlight > 0),
+    `a kill came while a backfill waited on REST (in flight at each kill: ${kills.map((k) => k.restInFlight).join(', ')})`,
+  );
   assert.ok(sim.stats.connectionsOpened >= 7, `the gateway reconnected after each kill (${sim.stats.connectionsOpened} connections)`);
   const lag = Number(/^sentio_gateway_feed_lag_seconds (\S+)$/m.exec(metrics)?.[1]);
   // Measured at the last frame that brought a newer minute: at most a market minute or two
   // before the metrics were read, while the simulator kept gaining on the wall clock.
   assert.ok(lag >= behind - 1 && lag <= behind + 120, `the gateway measured the feed ${lag} s behind; it was ${behind} s behind`);
-  t.diagnostic(`${records.length} records; feed ${(lag / 3600).toFixed(2)} h behind at the end; REST requests in flight at each kill: ${kills.map((k) => k.restInFlight).join(', ')}`);
+  t.diagnostic(
+    `${records.length} records; feed ${(lag / 3600).toFixed(2)} h behind at the end; REST requests in flight at each kill: ${kills.map((k) => k.restInFlight).join(', ')}`,
+  );
 });

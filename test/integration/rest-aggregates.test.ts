@@ -18,10 +18,12 @@ async function scripted(replies: ((req: IncomingMessage, res: ServerResponse) =>
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, close: () => new Promise((r) => server.close(r)) };
 }
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) => (_req: IncomingMessage, res: ServerResponse) => {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-};
+const json =
+  (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  };
 
 test('rate limits are waited out (Retry-After) and server errors retried; the bars come back ascending and in range', async (t) => {
   const from = Date.parse('2026-03-10T14:00:00Z');
@@ -33,10 +35,20 @@ test('rate limits are waited out (Retry-After) and server errors retried; the ba
   ]);
   t.after(() => server.close());
   const retries: number[] = [];
-  const client = createMinuteAggregatesClient({ restUrl: server.url, apiKey: KEY, minRetryMs: 10, maxRetryMs: 20, onRetry: (e) => retries.push(e.status ?? 0) });
+  const client = createMinuteAggregatesClient({
+    restUrl: server.url,
+    apiKey: KEY,
+    minRetryMs: 10,
+    maxRetryMs: 20,
+    onRetry: (e) => retries.push(e.status ?? 0),
+  });
   const started = performance.now();
   const bars = await client.fetch('TQQQ', from, from + 2 * 60_000);
-  assert.deepEqual(bars.map((b) => b.t), [from, from + 60_000, from + 120_000], 'out-of-range and malformed results are left out');
+  assert.deepEqual(
+    bars.map((b) => b.t),
+    [from, from + 60_000, from + 120_000],
+    'out-of-range and malformed results are left out',
+  );
   assert.deepEqual(retries, [429, 502]);
   assert.ok(performance.now() - started >= 1000, 'waited for Retry-After');
   assert.equal(server.seen.length, 3);
@@ -49,7 +61,10 @@ test('an empty range comes back without results; a 401 is final and its error ne
   t.after(() => server.close());
   const client = createMinuteAggregatesClient({ restUrl: server.url, apiKey: KEY, minRetryMs: 10, maxRetryMs: 20 });
   assert.deepEqual(await client.fetch('TQQQ', 0, 60_000), []);
-  const error = await client.fetch('TQQQ', 0, 60_000).then(() => null, (e: unknown) => e);
+  const error = await client.fetch('TQQQ', 0, 60_000).then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof RestError);
   assert.equal(error.status, 401);
   assert.match(error.message, /aggregates for TQQQ failed: HTTP 401/);

@@ -79,10 +79,7 @@ class TestClient {
     await client.until(() => client.status('auth_success'), 'auth_success');
     if (channels.length > 0) {
       client.send({ action: 'subscribe', params: channels.join(',') });
-      await client.until(
-        () => channels.every((c) => client.statusMessages().includes(`subscribed to: ${c}`)) || undefined,
-        'subscription acks',
-      );
+      await client.until(() => channels.every((c) => client.statusMessages().includes(`subscribed to: ${c}`)) || undefined, 'subscription acks');
     }
     return client;
   }
@@ -121,7 +118,14 @@ class TestClient {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`timed out waiting for ${what}; last frames: ${this.frames.slice(-3).map((f) => f.text).join(' | ')}`));
+        reject(
+          new Error(
+            `timed out waiting for ${what}; last frames: ${this.frames
+              .slice(-3)
+              .map((f) => f.text)
+              .join(' | ')}`,
+          ),
+        );
       }, timeoutMs);
       const cleanup = (): void => {
         clearTimeout(timer);
@@ -206,10 +210,7 @@ describe('simulator: handshake and control protocol', () => {
     await c.until(() => c.frames.length >= before + 2, 'two acks');
     assert.deepEqual(
       c.frames.slice(before, before + 2).map((f) => f.events),
-      [
-        [{ ev: 'status', status: 'success', message: 'subscribed to: AM.TQQQ' }],
-        [{ ev: 'status', status: 'success', message: 'subscribed to: A.SQQQ' }],
-      ],
+      [[{ ev: 'status', status: 'success', message: 'subscribed to: AM.TQQQ' }], [{ ev: 'status', status: 'success', message: 'subscribed to: A.SQQQ' }]],
     );
     c.send({ action: 'unsubscribe', params: 'A.SQQQ' });
     await c.until(() => c.statusMessages().includes('unsubscribed to: A.SQQQ'), 'unsubscribe ack');
@@ -284,7 +285,10 @@ describe('simulator: bars on the socket', () => {
   it('sends AM bars of subscribed symbols only, batched, in symbol order, with the deterministic values', async () => {
     const s = await sim({ eventsPerFrame: 4 });
     const subscribed = DEFAULT_SYMBOLS.slice(0, 10);
-    const c = await ready(s, subscribed.map((x) => `AM.${x}`));
+    const c = await ready(
+      s,
+      subscribed.map((x) => `AM.${x}`),
+    );
     const minute = upcoming(s);
     const last = [...subscribed].sort().at(-1)!;
     await c.until(() => c.bars().some((b) => b.s === minute && b.sym === last), 'bars of the minute');
@@ -428,12 +432,24 @@ describe('simulator: faults', () => {
     assert.equal(entry.bytes, 8 + 4 + 26 + 0 + 6, 'UTF-8 bytes');
     assert.equal(entry.text, undefined, 'the frames are not kept in the fault log');
     assert.equal(s.stats.framesSent, framesBefore + 5);
-    assert.deepEqual(seen.map((f) => f.binary), [false, true, false, false, false]);
+    assert.deepEqual(
+      seen.map((f) => f.binary),
+      [false, true, false, false, false],
+    );
 
     await c.until(() => received.length >= 5 || undefined, 'the raw frames');
-    assert.deepEqual(received.slice(0, 5).map((r) => r.isBinary), [false, true, false, false, false]);
+    assert.deepEqual(
+      received.slice(0, 5).map((r) => r.isBinary),
+      [false, true, false, false, false],
+    );
     assert.deepEqual(received[1]!.data, Buffer.from(notUtf8), 'binary bytes arrive untouched');
-    assert.deepEqual(received.filter((r) => !r.isBinary).slice(0, 4).map((r) => r.data.toString('utf8')), ['not json', '[{"ev":"AM","sym":"TQQQ"}]', '', '["\u00e9"]']);
+    assert.deepEqual(
+      received
+        .filter((r) => !r.isBinary)
+        .slice(0, 4)
+        .map((r) => r.data.toString('utf8')),
+      ['not json', '[{"ev":"AM","sym":"TQQQ"}]', '', '["\u00e9"]'],
+    );
     // A single frame works too, and the connection carries on.
     assert.equal(s.faults.sendRaw('x').frames, 1);
     assert.ok(s.bufferedBytes() >= 0);
@@ -587,7 +603,10 @@ describe('simulator: faults', () => {
     for (const bar of c.bars()) last.set(`${bar.sym}@${bar.s}`, bar);
     for (const [key, bar] of expected) assert.deepEqual(last.get(key) ?? null, bar, key);
 
-    const seq = c.bars().filter((b) => b.s >= m(0) && b.s <= m(3)).map((b) => `${b.sym}@${(b.s - base) / MINUTE_MS}`);
+    const seq = c
+      .bars()
+      .filter((b) => b.s >= m(0) && b.s <= m(3))
+      .map((b) => `${b.sym}@${(b.s - base) / MINUTE_MS}`);
     assert.deepEqual(seq.slice(0, 6), ['SQQQ@0', 'SQQQ@0', 'TQQQ@1', 'TQQQ@1', 'SQQQ@2', 'TQQQ@2']);
     assert.ok(seq.indexOf('SQQQ@1') > seq.indexOf('TQQQ@2'), 'delayed SQQQ@1 after minute 2');
     assert.ok(c.frames.some((f) => f.text === 'not json'));
@@ -660,9 +679,7 @@ describe('simulator: REST', () => {
     const day = await getJson(`${s.restUrl}/v2/aggs/ticker/FAS/range/1/minute/2025-06-09/2025-06-09?limit=50000&apiKey=${KEY}`);
     assert.equal(day.body['resultsCount'], 1440);
 
-    const desc = await getJson(
-      `${s.restUrl}/v2/aggs/ticker/FAS/range/1/minute/2025-06-09/2025-06-09?sort=desc&limit=3&apiKey=${KEY}`,
-    );
+    const desc = await getJson(`${s.restUrl}/v2/aggs/ticker/FAS/range/1/minute/2025-06-09/2025-06-09?sort=desc&limit=3&apiKey=${KEY}`);
     const ts = (desc.body['results'] as { t: number }[]).map((r) => r.t);
     const endOfDay = Date.UTC(2025, 5, 9, 23, 59);
     assert.deepEqual(ts, [endOfDay, endOfDay - MINUTE_MS, endOfDay - 2 * MINUTE_MS]);
@@ -706,7 +723,10 @@ describe('simulator: a delayed feed and a slow REST', () => {
     s.events.on('bar', (bar) => sent.push(bar));
     const c = await ready(s, ['AM.TQQQ']);
     await c.until(() => c.bars().length >= 3 || undefined, 'three delayed bars');
-    assert.deepEqual(c.bars().slice(0, 3), sent.slice(0, 3).map((b) => b.bar));
+    assert.deepEqual(
+      c.bars().slice(0, 3),
+      sent.slice(0, 3).map((b) => b.bar),
+    );
     for (const { bar, marketMs } of sent) {
       // Sent at the minute's end + 15 minutes + the usual 2 s (timers may fire a little late).
       assert.ok(marketMs - bar.e >= DELAY + s.barDelayMarketMs, `${new Date(bar.s).toISOString()} sent ${marketMs - bar.e} ms after its end`);
@@ -747,7 +767,10 @@ describe('simulator: a delayed feed and a slow REST', () => {
 describe('simulator: slow consumer', () => {
   it('cuts off a client that stops reading with close code 1011', async () => {
     const s = await sim({ msPerMinute: 20, slowConsumerBytes: 64 * 1024 });
-    const c = await ready(s, DEFAULT_SYMBOLS.map((x) => `A.${x}`));
+    const c = await ready(
+      s,
+      DEFAULT_SYMBOLS.map((x) => `A.${x}`),
+    );
     // Stop reading at the TCP level: the kernel buffers fill, then the server's own queue.
     (c.ws as unknown as { _socket: { pause(): void } })._socket.pause();
     const cut = await s.waitFor('close', (e) => e.connId === 1, { timeoutMs: 20_000 });

@@ -25,7 +25,9 @@ test('`sentio-gateway tail` prints a readable row per record', async (t) => {
   const producer = client.producer();
   await producer.connect();
   const minute = Date.parse('2026-03-10T13:30:00Z');
-  const events = ['TQQQ', 'SQQQ'].flatMap((symbol) => [0, 1].map((i) => ({ ...normalizeAggregate(simMinuteBar(symbol, minute + i * MINUTE_MS)!), source: 'live' as const, revision: 0 })));
+  const events = ['TQQQ', 'SQQQ'].flatMap((symbol) =>
+    [0, 1].map((i) => ({ ...normalizeAggregate(simMinuteBar(symbol, minute + i * MINUTE_MS)!), source: 'live' as const, revision: 0 })),
+  );
   const run = { strategy: 'SIGOR', env: 'MOCK', runId: randomUUID() };
   await producer.send({ topic, messages: events.map((e) => priceMessage(e, run)) });
   await producer.disconnect();
@@ -37,7 +39,10 @@ test('`sentio-gateway tail` prints a readable row per record', async (t) => {
   const last = events.at(-1)!;
   const row = await tail.waitForLine((l) => typeof l.raw === 'string' && l.raw.startsWith('SQQQ') && l.raw.includes('2026-03-10T13:31:00Z'), 30_000);
   const cells = (row.raw as string).trim().split(/\s+/);
-  assert.deepEqual([cells[0], cells[1], cells[2], cells[6], cells[7], cells[9], cells[10]], ['SQQQ', last.tsET, '2', last.close.toFixed(last.close >= 100 ? 2 : 4), String(last.volume), 'live', '0']);
+  assert.deepEqual(
+    [cells[0], cells[1], cells[2], cells[6], cells[7], cells[9], cells[10]],
+    ['SQQQ', last.tsET, '2', last.close.toFixed(last.close >= 100 ? 2 : 4), String(last.volume), 'live', '0'],
+  );
   tail.child.kill('SIGTERM');
   assert.equal((await tail.exited).code, 0);
 });

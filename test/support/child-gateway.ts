@@ -44,8 +44,20 @@ export function spawnGateway(args: string[], env: Record<string, string>, option
       const seen = lines.find(predicate);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching log line within ${timeoutMs} ms; last lines: ${JSON.stringify(lines.slice(-5))} stderr: ${stderr.slice(-5).join(' | ')}`)), timeoutMs);
-        const waiter = { predicate, resolve: (l: Record<string, unknown>) => { clearTimeout(timer); resolve(l); } };
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(`no matching log line within ${timeoutMs} ms; last lines: ${JSON.stringify(lines.slice(-5))} stderr: ${stderr.slice(-5).join(' | ')}`),
+            ),
+          timeoutMs,
+        );
+        const waiter = {
+          predicate,
+          resolve: (l: Record<string, unknown>) => {
+            clearTimeout(timer);
+            resolve(l);
+          },
+        };
         waiters.push(waiter);
         void exited.then(() => {
           if (waiters.includes(waiter)) {

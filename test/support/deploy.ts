@@ -33,14 +33,19 @@ export interface RunResult {
 /** Runs a command to completion; never throws for a non-zero exit (the caller asserts). */
 export function run(file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { cwd: options.cwd ?? REPO, env: options.env ?? process.env, timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error && typeof (error as NodeJS.ErrnoException).code === 'string') {
-        reject(new Error(`cannot run ${file}: ${error.message}`));
-        return;
-      }
-      const code = error ? ((error as { code?: number | null }).code ?? null) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      file,
+      args,
+      { cwd: options.cwd ?? REPO, env: options.env ?? process.env, timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error && typeof (error as NodeJS.ErrnoException).code === 'string') {
+          reject(new Error(`cannot run ${file}: ${error.message}`));
+          return;
+        }
+        const code = error ? ((error as { code?: number | null }).code ?? null) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -87,7 +92,9 @@ export async function kustomize(): Promise<string> {
 /** Kubernetes objects of `kustomize build <dir>`. */
 export async function kustomizeBuild(dir: string): Promise<K8sObject[]> {
   const out = assertRan(await run(await kustomize(), ['build', dir]), `kustomize build ${dir}`);
-  return parseAllDocuments(out).map((d) => d.toJS() as K8sObject).filter((o) => o !== null);
+  return parseAllDocuments(out)
+    .map((d) => d.toJS() as K8sObject)
+    .filter((o) => o !== null);
 }
 
 export interface K8sObject {
@@ -282,7 +289,11 @@ export function familyOf(name: string, families: Map<string, string>): string | 
 }
 
 export interface RuleFile {
-  groups: { name: string; interval?: string; rules: { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[] }[];
+  groups: {
+    name: string;
+    interval?: string;
+    rules: { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[];
+  }[];
 }
 
 export interface Dashboard {
@@ -309,10 +320,7 @@ export function allPanels(dashboard: Dashboard): Panel[] {
 
 /** A dashboard query with Grafana's variables replaced, so Prometheus can run it. */
 export function expandGrafanaVariables(expr: string, values: { job: string; instance: string; rateInterval: string }): string {
-  return expr
-    .replaceAll('$__rate_interval', values.rateInterval)
-    .replaceAll('$job', values.job)
-    .replaceAll('$instance', values.instance);
+  return expr.replaceAll('$__rate_interval', values.rateInterval).replaceAll('$job', values.job).replaceAll('$instance', values.instance);
 }
 
 // --- a real Prometheus -------------------------------------------------------------------------
@@ -336,12 +344,11 @@ export async function startPrometheus(config: string): Promise<PrometheusServer>
   writeFileSync(join(dir, 'prometheus.yml'), config);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(binary, [
-    `--config.file=${join(dir, 'prometheus.yml')}`,
-    `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--log.level=warn',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    binary,
+    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const output: string[] = [];
   child.stdout.on('data', (d: Buffer) => output.push(d.toString()));
   child.stderr.on('data', (d: Buffer) => output.push(d.toString()));
@@ -362,7 +369,9 @@ export async function startPrometheus(config: string): Promise<PrometheusServer>
     output,
     get,
     async query(expr) {
-      const data = await get<{ resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`);
+      const data = await get<{ resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] }>(
+        `/api/v1/query?query=${encodeURIComponent(expr)}`,
+      );
       return data.result;
     },
     async stop() {
@@ -373,11 +382,15 @@ export async function startPrometheus(config: string): Promise<PrometheusServer>
     },
   };
   try {
-    await eventually('Prometheus /-/ready', async () => {
-      if (exitCode !== undefined) throw new Error(`prometheus exited ${exitCode}: ${output.join('')}`);
-      const response = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-      return response.status === 200 ? true : undefined;
-    }, 20_000);
+    await eventually(
+      'Prometheus /-/ready',
+      async () => {
+        if (exitCode !== undefined) throw new Error(`prometheus exited ${exitCode}: ${output.join('')}`);
+        const response = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
+        return response.status === 200 ? true : undefined;
+      },
+      20_000,
+    );
   } catch (error) {
     if (exitCode === undefined) child.kill('SIGKILL');
     throw new Error(`${(error as Error).message}\n${output.join('')}`, { cause: error });
@@ -392,7 +405,22 @@ export async function startPrometheus(config: string): Promise<PrometheusServer>
  * as git would add them: ignored files (a local key for the live overlay) are not shipped.
  */
 export async function shippedDeployFiles(): Promise<string[]> {
-  const listed = assertRan(await run('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', 'Dockerfile', '.dockerignore', 'docker-compose.polygon.yml', 'docker-compose.sim.yml', 'deploy', 'scripts/install-deploy-tools.sh']), 'git ls-files');
+  const listed = assertRan(
+    await run('git', [
+      'ls-files',
+      '--cached',
+      '--others',
+      '--exclude-standard',
+      '--',
+      'Dockerfile',
+      '.dockerignore',
+      'docker-compose.polygon.yml',
+      'docker-compose.sim.yml',
+      'deploy',
+      'scripts/install-deploy-tools.sh',
+    ]),
+    'git ls-files',
+  );
   return listed.split('\n').filter((f) => f !== '' && existsSync(repoPath(f)));
 }
 
@@ -426,7 +454,10 @@ export function findSecrets(file: string, text: string): SecretFinding[] {
     const assignment = /([A-Za-z0-9_.-]*(?:API_KEY|APIKEY|TOKEN|SECRET_KEY|PASSWORD|PASSWD)[A-Za-z0-9_]*)["']?\s*[:=]\s*(.*)$/i.exec(line);
     if (assignment && !/_FILE$/i.test(assignment[1]!)) {
       const name = assignment[1]!;
-      const value = assignment[2]!.replace(/\s+#.*$/, '').trim().replace(/^["']|["']$/g, '');
+      const value = assignment[2]!
+        .replace(/\s+#.*$/, '')
+        .trim()
+        .replace(/^["']|["']$/g, '');
       const grafanaAdmin = /^GF_SECURITY_ADMIN_PASSWORD$/i.test(name);
       const interpolation = /^\$\{[A-Za-z0-9_]+(?::?-([^}]*)|:?\?[^}]*)?\}$/.exec(value);
       const prose = /^\s*(#|\/\/)/.test(line) && /\s/.test(value);

@@ -17,8 +17,32 @@ export function priceRecords(records: TopicRecord[]): PriceRecord[] {
 /** Asserts a published price event carries exactly the vendor bar's values. */
 export function assertMatchesBar(event: PriceEvent, bar: AggregateEvent, what: string): void {
   assert.deepEqual(
-    { symbol: event.symbol, open: event.open, high: event.high, low: event.low, close: event.close, volume: event.volume, vwap: event.vwap, startMs: event.startMs, endMs: event.endMs, tsET: event.tsET, barId: event.barId },
-    { symbol: bar.sym, open: bar.o, high: bar.h, low: bar.l, close: bar.c, volume: bar.v, vwap: bar.vw, startMs: bar.s, endMs: bar.e, tsET: formatTsET(bar.s), barId: barIdOf(bar.s) },
+    {
+      symbol: event.symbol,
+      open: event.open,
+      high: event.high,
+      low: event.low,
+      close: event.close,
+      volume: event.volume,
+      vwap: event.vwap,
+      startMs: event.startMs,
+      endMs: event.endMs,
+      tsET: event.tsET,
+      barId: event.barId,
+    },
+    {
+      symbol: bar.sym,
+      open: bar.o,
+      high: bar.h,
+      low: bar.l,
+      close: bar.c,
+      volume: bar.v,
+      vwap: bar.vw,
+      startMs: bar.s,
+      endMs: bar.e,
+      tsET: formatTsET(bar.s),
+      barId: barIdOf(bar.s),
+    },
     `${what}: got ${JSON.stringify(event)}`,
   );
 }

@@ -147,25 +147,93 @@ interface Element {
   count: (e: FuzzExpectation) => void;
 }
 
-const reject = (reason: RejectReason) => (e: FuzzExpectation): void => {
-  e.rejects[reason] += 1;
-};
+const reject =
+  (reason: RejectReason) =>
+  (e: FuzzExpectation): void => {
+    e.rejects[reason] += 1;
+  };
 
 /** Unsubscribed tickers the parser accepts (letters, digits, '.', '-', up to 12, any case). */
 const UNSUBSCRIBED = ['AAPL', 'MSFT', 'BRK.A', 'BRK-B', 'X', 'SPY', 'QQQ', 'nvda', 'brk.b', 'Tsla', 'A1B2C3D4E5F6', 'ZZZY'];
 
 /** Strings that are not tickers: bad characters, empty, too long, not ASCII, control characters. */
 const BAD_SYMBOLS = [
-  '', ' ', 'TQQQ ', ' TQQQ', 'TQ QQ', 'TQQQ!', 'tq$q', 'zz z', 'zzzz?', 'ÄBC', 'ＴＱＱＱ', 'TQQQ\n', '\u0000', 'AM.TQQQ,', '<script>',
-  'ZZZZ\u200b', 'ZZZZZZZZZZZZZ', 'ABCDEFGHIJKLM', 'Z/Z', 'Z_Z', 'Z+Z', 'Z:Z', '😀', 'T\tQ', 'DROP TABLE', 'Z\\Z', 'Z"Z',
+  '',
+  ' ',
+  'TQQQ ',
+  ' TQQQ',
+  'TQ QQ',
+  'TQQQ!',
+  'tq$q',
+  'zz z',
+  'zzzz?',
+  'ÄBC',
+  'ＴＱＱＱ',
+  'TQQQ\n',
+  '\u0000',
+  'AM.TQQQ,',
+  '<script>',
+  'ZZZZ\u200b',
+  'ZZZZZZZZZZZZZ',
+  'ABCDEFGHIJKLM',
+  'Z/Z',
+  'Z_Z',
+  'Z+Z',
+  'Z:Z',
+  '😀',
+  'T\tQ',
+  'DROP TABLE',
+  'Z\\Z',
+  'Z"Z',
 ];
 const NON_STRINGS = ['123', '0', 'null', 'true', 'false', '[]', '{}', '["TQQQ"]', '{"s":"TQQQ"}', '1e999'];
 /** Values no required numeric field may have: not numbers, or not finite. */
-const NOT_FINITE_NUMBERS = ['"12.5"', '"NaN"', '"Infinity"', '"-Infinity"', 'null', 'true', 'false', '{}', '[]', '[1]', '1e999', '-1e999', '"1e3"', '""', '"0x10"', '{"$numberDouble":"1"}'];
+const NOT_FINITE_NUMBERS = [
+  '"12.5"',
+  '"NaN"',
+  '"Infinity"',
+  '"-Infinity"',
+  'null',
+  'true',
+  'false',
+  '{}',
+  '[]',
+  '[1]',
+  '1e999',
+  '-1e999',
+  '"1e3"',
+  '""',
+  '"0x10"',
+  '{"$numberDouble":"1"}',
+];
 /** Values an optional numeric field (vw, av, op, a, z) may not have (null would be fine: it means absent). */
 const BAD_OPTIONALS = ['"1.5"', 'true', 'false', '{}', '[]', '1e999', '-1e999', '"NaN"', '"null"'];
 const BAD_OTC = ['"true"', '1', '0', '"false"', '[]', '{}', '"yes"'];
-const UNKNOWN_EVS = ['T', 'Q', 'XT', 'XQ', 'LULD', 'NOI', 'FMV', 'am', 'Am', 'a', 'AM ', ' AM', 'AMM', '', 'STATUS', 'status ', 'AM.TQQQ', 'toString', 'constructor', '__proto__', '\u0000', '😀', 'Ä'];
+const UNKNOWN_EVS = [
+  'T',
+  'Q',
+  'XT',
+  'XQ',
+  'LULD',
+  'NOI',
+  'FMV',
+  'am',
+  'Am',
+  'a',
+  'AM ',
+  ' AM',
+  'AMM',
+  '',
+  'STATUS',
+  'status ',
+  'AM.TQQQ',
+  'toString',
+  'constructor',
+  '__proto__',
+  '\u0000',
+  '😀',
+  'Ä',
+];
 const NOT_OBJECTS = ['0', '-1', '1e999', '"AM"', '""', 'null', 'true', 'false', '[]', '[[]]', '[1,"a"]', '[{"ev":"AM"}]', '"{\\"ev\\":\\"AM\\"}"'];
 
 export function createFuzzer(opts: FuzzOptions): { next(): FuzzFrame; readonly validLeft: number } {
@@ -262,23 +330,70 @@ export function createFuzzer(opts: FuzzOptions): { next(): FuzzFrame; readonly v
     if (r < 0.58) return { text: pick(NOT_OBJECTS), count: reject('not_object') };
     if (r < 0.6) return { text: nested(int(2, 60), '[', ']', ''), count: reject('not_object') };
     if (r < 0.65) {
-      const pairs: Pairs = pick<Pairs>([[], [['sym', '"TQQQ"'], ['o', '1']], [['EV', '"AM"']], [['ev ', '"AM"']], [['__proto__', '{"ev":"AM","sym":"ZZZZ"}']], [['Ev', '"status"'], ['status', '"connected"']]]);
+      const pairs: Pairs = pick<Pairs>([
+        [],
+        [
+          ['sym', '"TQQQ"'],
+          ['o', '1'],
+        ],
+        [['EV', '"AM"']],
+        [['ev ', '"AM"']],
+        [['__proto__', '{"ev":"AM","sym":"ZZZZ"}']],
+        [
+          ['Ev', '"status"'],
+          ['status', '"connected"'],
+        ],
+      ]);
       return { text: objectText(pairs), count: reject('missing_field') };
     }
     if (r < 0.7) {
       const value = chance(0.8) ? pick(['1', 'null', 'true', '{}', '[]', '["AM"]', '{"AM":1}']) : nested(int(2, 200), '{"x":', '}', '1');
-      return { text: objectText([['ev', value], ['sym', '"ZZZZ"']]), count: reject('bad_field') };
+      return {
+        text: objectText([
+          ['ev', value],
+          ['sym', '"ZZZZ"'],
+        ]),
+        count: reject('bad_field'),
+      };
     }
     if (r < 0.8) {
       const ev = chance(0.9) ? pick(UNKNOWN_EVS) : randomText(int(65, 400), 'abcXYZ019 .-_');
-      return { text: objectText([['ev', JSON.stringify(ev)], ['sym', '"ZZZZ"'], ['p', String(price())]]), count: (e) => void (e.unknown += 1) };
+      return {
+        text: objectText([
+          ['ev', JSON.stringify(ev)],
+          ['sym', '"ZZZZ"'],
+          ['p', String(price())],
+        ]),
+        count: (e) => void (e.unknown += 1),
+      };
     }
-    if (r < 0.84) return { text: objectText([['ev', '"status"'], ['message', '"no status"']]), count: reject('missing_field') };
-    if (r < 0.88) return { text: objectText([['ev', '"status"'], ['status', pick(['1', 'null', 'true', '{}', '["connected"]'])]]), count: reject('bad_field') };
+    if (r < 0.84)
+      return {
+        text: objectText([
+          ['ev', '"status"'],
+          ['message', '"no status"'],
+        ]),
+        count: reject('missing_field'),
+      };
+    if (r < 0.88)
+      return {
+        text: objectText([
+          ['ev', '"status"'],
+          ['status', pick(['1', 'null', 'true', '{}', '["connected"]'])],
+        ]),
+        count: reject('bad_field'),
+      };
     if (r < 0.9) {
       // Well formed but unknown: the gateway logs it and carries on.
       const message = pick(['"hello"', '1', 'null', '{"a":1}', JSON.stringify(randomText(int(0, 300), 'abc '))]);
-      return { text: objectText([['ev', '"status"'], ['status', JSON.stringify(`fuzz_${randomText(int(1, 12), 'abcdefghij_')}`)], ['message', message]]), count: (e) => void (e.status += 1) };
+      return {
+        text: objectText([
+          ['ev', '"status"'],
+          ['status', JSON.stringify(`fuzz_${randomText(int(1, 12), 'abcdefghij_')}`)],
+          ['message', message],
+        ]),
+        count: (e) => void (e.status += 1),
+      };
     }
     if (r < 0.94) {
       // A well-formed second bar: counted, never published.
@@ -294,8 +409,22 @@ export function createFuzzer(opts: FuzzOptions): { next(): FuzzFrame; readonly v
         },
       };
     }
-    if (r < 0.985) return { text: objectText([['ev', '"AM"'], ['sym', nested(int(2, 100), '[', ']', '"ZZZZ"')]]), count: reject('bad_symbol') };
-    return { text: objectText([['ev', '"AM"'], ['sym', '"ZZZZ"'], ['o', nested(int(2, 100), '{"v":', '}', '1')]]), count: reject('bad_field') };
+    if (r < 0.985)
+      return {
+        text: objectText([
+          ['ev', '"AM"'],
+          ['sym', nested(int(2, 100), '[', ']', '"ZZZZ"')],
+        ]),
+        count: reject('bad_symbol'),
+      };
+    return {
+      text: objectText([
+        ['ev', '"AM"'],
+        ['sym', '"ZZZZ"'],
+        ['o', nested(int(2, 100), '{"v":', '}', '1')],
+      ]),
+      count: reject('bad_field'),
+    };
   };
 
   /** The next valid bar of the target symbol, or null when they are all given out. */
@@ -375,9 +504,51 @@ export function createFuzzer(opts: FuzzOptions): { next(): FuzzFrame; readonly v
     const r = rnd();
     if (r < 0.45) {
       return pick([
-        '', ' ', '\n', 'x', 'undefined', 'NaN', 'Infinity', '-Infinity', '[NaN]', '[Infinity]', '[undefined]', "['AM']", '[0x10]', '[01]', '[.5]', '[+1]', '[1e]', '["\\x41"]',
-        '["unterminated', '[]x', '[] []', '{}{}', '[1,]', '[,1]', '{"a":1,}', '{ev:"AM"}', '[{"ev":"AM",}]', '\uFEFF[]', 'null null', '[]]', '[[]', '[/* c */]', '// c\n[]',
-        '[{"ev":"AM","sym":"TQQQ","o":1,"o":}]', '"\\u12"', '"\\q"', '[tru]', '[nul]', 'True', '<html></html>', 'HTTP/1.1 200 OK', '\u0000', '[1 2]', '{"a" 1}', '["a\nb"]',
+        '',
+        ' ',
+        '\n',
+        'x',
+        'undefined',
+        'NaN',
+        'Infinity',
+        '-Infinity',
+        '[NaN]',
+        '[Infinity]',
+        '[undefined]',
+        "['AM']",
+        '[0x10]',
+        '[01]',
+        '[.5]',
+        '[+1]',
+        '[1e]',
+        '["\\x41"]',
+        '["unterminated',
+        '[]x',
+        '[] []',
+        '{}{}',
+        '[1,]',
+        '[,1]',
+        '{"a":1,}',
+        '{ev:"AM"}',
+        '[{"ev":"AM",}]',
+        '\uFEFF[]',
+        'null null',
+        '[]]',
+        '[[]',
+        '[/* c */]',
+        '// c\n[]',
+        '[{"ev":"AM","sym":"TQQQ","o":1,"o":}]',
+        '"\\u12"',
+        '"\\q"',
+        '[tru]',
+        '[nul]',
+        'True',
+        '<html></html>',
+        'HTTP/1.1 200 OK',
+        '\u0000',
+        '[1 2]',
+        '{"a" 1}',
+        '["a\nb"]',
       ]);
     }
     const start = pick(['x', '<', '}', ']', ':', ',', "'", '#', '@', '\\', 'ä', '😀', '\u0007']);
@@ -390,7 +561,17 @@ export function createFuzzer(opts: FuzzOptions): { next(): FuzzFrame; readonly v
     return pick([
       am, // a valid bar of the target, not wrapped in an array: must not be published
       '{"ev":"status","status":"connected","message":"Connected Successfully"}',
-      '{}', '0', '-1.5', '1e999', '"[]"', '"AM"', 'true', 'false', 'null', '  {"a":[1,2,3]}  ', JSON.stringify({ data: [{ ev: 'AM' }] }),
+      '{}',
+      '0',
+      '-1.5',
+      '1e999',
+      '"[]"',
+      '"AM"',
+      'true',
+      'false',
+      'null',
+      '  {"a":[1,2,3]}  ',
+      JSON.stringify({ data: [{ ev: 'AM' }] }),
       `"${'x'.repeat(int(1, 2000))}"`,
     ]);
   };
@@ -413,7 +594,8 @@ export function createFuzzer(opts: FuzzOptions): { next(): FuzzFrame; readonly v
   /** Bars of the target for minutes that must never be published (they sit in oversized frames). */
   const hiddenBars = (count: number): string[] => {
     const out: string[] = [];
-    for (let i = 0; i < count; i++) out.push(objectText(aggregatePairs('AM', opts.target, opts.hiddenMinutes.fromMs + (i % opts.hiddenMinutes.count) * MINUTE_MS)));
+    for (let i = 0; i < count; i++)
+      out.push(objectText(aggregatePairs('AM', opts.target, opts.hiddenMinutes.fromMs + (i % opts.hiddenMinutes.count) * MINUTE_MS)));
     return out;
   };
 

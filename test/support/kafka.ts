@@ -96,11 +96,7 @@ export interface TopicRecord {
  * returns all records up to the high watermarks at that moment (so extras are visible too).
  * A missing topic is an error without `expectedCount`, and awaited with it.
  */
-export async function readTopic(
-  bootstrap: string,
-  topic: string,
-  opts: { expectedCount?: number; timeoutMs?: number } = {},
-): Promise<TopicRecord[]> {
+export async function readTopic(bootstrap: string, topic: string, opts: { expectedCount?: number; timeoutMs?: number } = {}): Promise<TopicRecord[]> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const deadline = Date.now() + timeoutMs;
   const { expectedCount } = opts;

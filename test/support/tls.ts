@@ -44,15 +44,49 @@ async function openssl(dir: string, args: string[]): Promise<void> {
 
 /** A CA (self-signed, 1 day), in `dir`. */
 async function makeCa(dir: string, name: string): Promise<void> {
-  await openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '1', '-subj', `/CN=${name}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  await openssl(dir, [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.pem`,
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
 }
 
 /** A leaf certificate signed by `ca`, with the given extensions. */
 async function makeLeaf(dir: string, name: string, ca: string, cn: string, extensions: string): Promise<void> {
   await openssl(dir, ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
   await writeFile(join(dir, `${name}.ext`), extensions);
-  await openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-sha256', '-extfile', `${name}.ext`]);
+  await openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    `${ca}.pem`,
+    '-CAkey',
+    `${ca}.key`,
+    '-CAcreateserial',
+    '-out',
+    `${name}.pem`,
+    '-days',
+    '1',
+    '-sha256',
+    '-extfile',
+    `${name}.ext`,
+  ]);
   // OpenSSL 3 writes PKCS#8 already; convert anyway so OpenSSL 1.1 (PKCS#1) gives the same.
   await openssl(dir, ['pkcs8', '-topk8', '-nocrypt', '-in', `${name}.key`, '-out', `${name}.p8.key`]);
 }
@@ -62,8 +96,20 @@ export async function makeTestPki(): Promise<TestPki> {
   try {
     await Promise.all([makeCa(dir, 'ca'), makeCa(dir, 'other-ca')]);
     await Promise.all([
-      makeLeaf(dir, 'broker', 'ca', 'localhost', 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n'),
-      makeLeaf(dir, 'client', 'ca', 'sentio-gateway', 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n'),
+      makeLeaf(
+        dir,
+        'broker',
+        'ca',
+        'localhost',
+        'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n',
+      ),
+      makeLeaf(
+        dir,
+        'client',
+        'ca',
+        'sentio-gateway',
+        'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
+      ),
     ]);
     const read = (name: string): Promise<string> => readFile(join(dir, name), 'utf8');
     const [brokerKey, brokerCert, caCert] = await Promise.all([read('broker.p8.key'), read('broker.pem'), read('ca.pem')]);

@@ -16,7 +16,19 @@ const m = (i: number) => T0 + i * MINUTE_MS;
 
 function bar(symbol: string, i: number, close = 100 + i): PriceEventDraft {
   const startMs = m(i);
-  return { symbol, tsET: formatTsET(startMs), open: close, high: close + 1, low: close - 1, close, volume: 10 + i, vwap: close, startMs, endMs: startMs + MINUTE_MS, barId: calendar.barIdOf(startMs) };
+  return {
+    symbol,
+    tsET: formatTsET(startMs),
+    open: close,
+    high: close + 1,
+    low: close - 1,
+    close,
+    volume: 10 + i,
+    vwap: close,
+    startMs,
+    endMs: startMs + MINUTE_MS,
+    barId: calendar.barIdOf(startMs),
+  };
 }
 
 function setup(fillMode: FillMode = 'regular') {
@@ -193,13 +205,16 @@ test('a live bar arriving after REST delivered its minute is dropped as overlap,
   router.acceptLive(bar('A', 3), 3); // the vendor re-sends
   assert.deepEqual(summary(), ['A0:backfill:0', 'A1:backfill:0', 'A2:backfill:0', 'A3:live:0']);
   assert.deepEqual(duplicates, ['A@2:live:backfill', 'A@3:live:live']);
-  assert.deepEqual(duplicates.map((d) => {
-    const [, source, repeats] = d.split(':') as [string, 'live' | 'backfill', 'live' | 'backfill'];
-    return repeatDropReason(source, repeats);
-  }), ['live_after_backfill', 'duplicate']);
+  assert.deepEqual(
+    duplicates.map((d) => {
+      const [, source, repeats] = d.split(':') as [string, 'live' | 'backfill', 'live' | 'backfill'];
+      return repeatDropReason(source, repeats);
+    }),
+    ['live_after_backfill', 'duplicate'],
+  );
 });
 
-test('drop reasons for identical bars: only a live repeat of a live record is the vendor\'s duplicate', () => {
+test("drop reasons for identical bars: only a live repeat of a live record is the vendor's duplicate", () => {
   assert.equal(repeatDropReason('live', 'live'), 'duplicate');
   assert.equal(repeatDropReason('live', 'filled'), 'duplicate');
   assert.equal(repeatDropReason('live', 'backfill'), 'live_after_backfill');
@@ -232,7 +247,13 @@ test('fill modes: regular fills only the regular session, all also pre/post-mark
   const run = (mode: FillMode) => {
     const { router, published } = setup(mode);
     router.watch(firstWatchedMinute(preOpen));
-    const at = (i: number) => ({ ...bar('A', 0), startMs: preOpen + i * MINUTE_MS, endMs: preOpen + (i + 1) * MINUTE_MS, tsET: formatTsET(preOpen + i * MINUTE_MS), barId: calendar.barIdOf(preOpen + i * MINUTE_MS) });
+    const at = (i: number) => ({
+      ...bar('A', 0),
+      startMs: preOpen + i * MINUTE_MS,
+      endMs: preOpen + (i + 1) * MINUTE_MS,
+      tsET: formatTsET(preOpen + i * MINUTE_MS),
+      barId: calendar.barIdOf(preOpen + i * MINUTE_MS),
+    });
     router.acceptLive(at(0), 1);
     router.acceptLive(at(8), 2); // 09:33
     return published.filter((e) => e.source === 'filled').map((e) => e.tsET.slice(11, 16));

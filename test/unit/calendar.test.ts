@@ -1,16 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import {
-  barIdOf,
-  createCalendar,
-  defaultCalendar,
-  lastBarId,
-  marketSessionOf,
-  nyDate,
-  regularMinutes,
-  sessionDay,
-} from '../../src/bars/calendar.ts';
+import { barIdOf, createCalendar, defaultCalendar, lastBarId, marketSessionOf, nyDate, regularMinutes, sessionDay } from '../../src/bars/calendar.ts';
 import { BUILTIN_TABLE_YEARS, NYSE_EARLY_CLOSES, NYSE_HOLIDAYS } from '../../src/bars/holidays.ts';
 import { formatTsET } from '../../src/contracts/time-format.ts';
 import { overridesFromUpcoming } from '../../src/feed/market-status.ts';
@@ -75,16 +66,19 @@ describe('nyDate', () => {
 describe('sessionDay', () => {
   it('gives the regular day in epoch ms (EST)', () => {
     const d = sessionDay('2026-01-14');
-    assert.deepEqual({ ...d }, {
-      date: '2026-01-14',
-      isTradingDay: true,
-      preOpenMs: utc('2026-01-14T09:00:00Z'),
-      openMs: utc('2026-01-14T14:30:00Z'),
-      closeMs: utc('2026-01-14T21:00:00Z'),
-      postCloseMs: utc('2026-01-15T01:00:00Z'),
-      earlyClose: false,
-      holiday: null,
-    });
+    assert.deepEqual(
+      { ...d },
+      {
+        date: '2026-01-14',
+        isTradingDay: true,
+        preOpenMs: utc('2026-01-14T09:00:00Z'),
+        openMs: utc('2026-01-14T14:30:00Z'),
+        closeMs: utc('2026-01-14T21:00:00Z'),
+        postCloseMs: utc('2026-01-15T01:00:00Z'),
+        earlyClose: false,
+        holiday: null,
+      },
+    );
   });
 
   it('gives the regular day in epoch ms (EDT), by date or by any instant of it', () => {
@@ -289,10 +283,18 @@ describe('built-in holiday table', () => {
   };
   const easter = (y: number): [number, number] => {
     // Anonymous Gregorian algorithm (Meeus/Jones/Butcher).
-    const a = y % 19, b = Math.floor(y / 100), c = y % 100, d = Math.floor(b / 4), e = b % 4;
-    const f = Math.floor((b + 8) / 25), g = Math.floor((b - f + 1) / 3);
-    const h = (19 * a + b - d - g + 15) % 30, i = Math.floor(c / 4), k = c % 4;
-    const l = (32 + 2 * e + 2 * i - h - k) % 7, m = Math.floor((a + 11 * h + 22 * l) / 451);
+    const a = y % 19,
+      b = Math.floor(y / 100),
+      c = y % 100,
+      d = Math.floor(b / 4),
+      e = b % 4;
+    const f = Math.floor((b + 8) / 25),
+      g = Math.floor((b - f + 1) / 3);
+    const h = (19 * a + b - d - g + 15) % 30,
+      i = Math.floor(c / 4),
+      k = c % 4;
+    const l = (32 + 2 * e + 2 * i - h - k) % 7,
+      m = Math.floor((a + 11 * h + 22 * l) / 451);
     const month = Math.floor((h + l - 7 * m + 114) / 31);
     return [month, ((h + l - 7 * m + 114) % 31) + 1];
   };
@@ -320,7 +322,10 @@ describe('built-in holiday table', () => {
   }
   function ruleEarlyCloses(y: number, holidays: Set<string>): string[] {
     const out = [iso(y, 11, 1 + ((4 - dow(y, 11, 1) + 7) % 7) + 22)]; // Friday after Thanksgiving
-    for (const [m, d] of [[7, 3], [12, 24]] as const) {
+    for (const [m, d] of [
+      [7, 3],
+      [12, 24],
+    ] as const) {
       const w = dow(y, m, d);
       if (w >= 1 && w <= 5 && !holidays.has(iso(y, m, d))) out.push(iso(y, m, d));
     }
@@ -466,8 +471,22 @@ describe('2026 checklist: holidays, an early close, both DST changes', () => {
     assert.equal(cal.lastBarId('2026-12-31'), 391);
     assert.equal(cal.lastBarId('2026-12-30'), 391);
     const learned = overridesFromUpcoming([
-      { exchange: 'NYSE', name: "New Year's Eve", date: '2026-12-31', status: 'early-close', open: '2026-12-31T14:30:00.000Z', close: '2026-12-31T18:00:00.000Z' },
-      { exchange: 'NASDAQ', name: 'Other exchange', date: '2026-12-30', status: 'early-close', open: '2026-12-30T14:30:00.000Z', close: '2026-12-30T18:00:00.000Z' },
+      {
+        exchange: 'NYSE',
+        name: "New Year's Eve",
+        date: '2026-12-31',
+        status: 'early-close',
+        open: '2026-12-31T14:30:00.000Z',
+        close: '2026-12-31T18:00:00.000Z',
+      },
+      {
+        exchange: 'NASDAQ',
+        name: 'Other exchange',
+        date: '2026-12-30',
+        status: 'early-close',
+        open: '2026-12-30T14:30:00.000Z',
+        close: '2026-12-30T18:00:00.000Z',
+      },
     ]);
     assert.deepEqual(learned.earlyCloses, { '2026-12-31': '13:00' });
     cal.install(learned);

@@ -20,14 +20,22 @@ for (const example of EXAMPLES) {
     const values = parseEnv(read(example.file));
     const names = Object.keys(values);
     assert.ok(names.length >= 8, `${example.file} sets the usual settings`);
-    assert.deepEqual(names.filter((n) => !known.has(n)), [], 'unknown names');
+    assert.deepEqual(
+      names.filter((n) => !known.has(n)),
+      [],
+      'unknown names',
+    );
     assert.equal(values['POLYGON_API_KEY'], undefined, 'no key is ever written in an example file');
     // The live example expects the key from the shell, as its comments say.
     const env = example.simulated ? values : { ...values, POLYGON_API_KEY: 'example-key-0123456789' };
     const { config } = loadConfig(env);
     assert.equal(config.simulated, example.simulated);
     const composeSettings = [...read(example.compose).matchAll(/\$\{([A-Z0-9_]+)/g)].map((m) => m[1]!).filter((n) => known.has(n) && n !== 'POLYGON_API_KEY');
-    assert.deepEqual([...new Set(composeSettings)].filter((n) => !names.includes(n)), [], `every setting ${example.compose} interpolates has a line in ${example.file}`);
+    assert.deepEqual(
+      [...new Set(composeSettings)].filter((n) => !names.includes(n)),
+      [],
+      `every setting ${example.compose} interpolates has a line in ${example.file}`,
+    );
     assert.ok(read(example.compose).includes(`--env-file ${example.file}`), `${example.compose} says how to use ${example.file}`);
     assert.ok(read('README.md').includes(example.file), `the README refers to ${example.file}`);
   });

@@ -43,12 +43,23 @@ test('the key can come from a file', () => {
 test('every bad setting is reported, one line each, naming the setting and never the key', () => {
   const key = 'bad key with spaces';
   try {
-    loadConfig({ POLYGON_API_KEY: key, HTTP_PORT: 'eighty', FILL_EMPTY_MINUTES: 'sometimes', POLYGON_WS_URL: 'http://x/stocks', SYMBOLS: 'TQQQ,bad sym', SIM_START: 'yesterday', KAFKA_BOOTSTRAP_SERVERS: 'nohost' });
+    loadConfig({
+      POLYGON_API_KEY: key,
+      HTTP_PORT: 'eighty',
+      FILL_EMPTY_MINUTES: 'sometimes',
+      POLYGON_WS_URL: 'http://x/stocks',
+      SYMBOLS: 'TQQQ,bad sym',
+      SIM_START: 'yesterday',
+      KAFKA_BOOTSTRAP_SERVERS: 'nohost',
+    });
     assert.fail('should throw');
   } catch (error) {
     assert.ok(error instanceof ConfigError);
     const names = error.problems.map((p) => p.split(':')[0]);
-    assert.deepEqual(names.sort(), ['FILL_EMPTY_MINUTES', 'HTTP_PORT', 'KAFKA_BOOTSTRAP_SERVERS', 'POLYGON_API_KEY', 'POLYGON_WS_URL', 'SIM_START', 'SYMBOLS'].sort());
+    assert.deepEqual(
+      names.sort(),
+      ['FILL_EMPTY_MINUTES', 'HTTP_PORT', 'KAFKA_BOOTSTRAP_SERVERS', 'POLYGON_API_KEY', 'POLYGON_WS_URL', 'SIM_START', 'SYMBOLS'].sort(),
+    );
     for (const line of error.problems) assert.ok(!line.includes('\n'));
     assert.ok(!error.message.includes(key));
   }
@@ -60,14 +71,24 @@ test('ws:// is accepted for the simulator', () => {
 });
 
 test("the bar buffer must hold one symbol's backfill", () => {
-  assert.throws(() => loadConfig({ MAX_BACKFILL_MINUTES: '45', MAX_BUFFERED_BARS: '59' }), /MAX_BUFFERED_BARS: must hold one symbol's backfill: MAX_BACKFILL_MINUTES \+ 15 = 60, got 59/);
+  assert.throws(
+    () => loadConfig({ MAX_BACKFILL_MINUTES: '45', MAX_BUFFERED_BARS: '59' }),
+    /MAX_BUFFERED_BARS: must hold one symbol's backfill: MAX_BACKFILL_MINUTES \+ 15 = 60, got 59/,
+  );
   assert.equal(loadConfig({ MAX_BACKFILL_MINUTES: '45', MAX_BUFFERED_BARS: '60' }).config.maxBufferedBars, 60);
 });
 
 test('bad Kafka security settings are reported with the rest, one line each, never showing the SASL password', () => {
   const password = 'sasl-password-7731';
   try {
-    loadConfig({ KAFKA_BOOTSTRAP_SERVERS: 'k1:9093', HTTP_PORT: 'eighty', KAFKA_SSL: 'on', KAFKA_SASL_MECHANISM: 'kerberos', KAFKA_SASL_USERNAME: 'svc', KAFKA_SASL_PASSWORD: password });
+    loadConfig({
+      KAFKA_BOOTSTRAP_SERVERS: 'k1:9093',
+      HTTP_PORT: 'eighty',
+      KAFKA_SSL: 'on',
+      KAFKA_SASL_MECHANISM: 'kerberos',
+      KAFKA_SASL_USERNAME: 'svc',
+      KAFKA_SASL_PASSWORD: password,
+    });
     assert.fail('should throw');
   } catch (error) {
     assert.ok(error instanceof ConfigError);
@@ -76,7 +97,7 @@ test('bad Kafka security settings are reported with the rest, one line each, nev
   }
 });
 
-test('the feed delay: 15 minutes for a delayed. host, the simulator\'s own without a key, else 0; a set value wins', () => {
+test("the feed delay: 15 minutes for a delayed. host, the simulator's own without a key, else 0; a set value wins", () => {
   const live = { POLYGON_API_KEY: 'abcdefgh1234' };
   assert.equal(loadConfig(live).config.polygonFeedDelayMs, 0);
   assert.equal(loadConfig({ ...live, POLYGON_WS_URL: 'wss://delayed.polygon.io/stocks' }).config.polygonFeedDelayMs, 900_000);
@@ -87,7 +108,11 @@ test('the feed delay: 15 minutes for a delayed. host, the simulator\'s own witho
   assert.equal(loadConfig({ SIM_FEED_DELAY_MS: '900000' }).config.simFeedDelayMs, 900_000);
   assert.equal(loadConfig({}).config.polygonFeedDelayMs, 0);
   for (const bad of ['soon', '-1', '1.5', '86400001']) {
-    assert.throws(() => loadConfig({ POLYGON_FEED_DELAY_MS: bad }), (error: unknown) => error instanceof ConfigError && error.problems.length === 1 && error.problems[0]!.startsWith('POLYGON_FEED_DELAY_MS: '), bad);
+    assert.throws(
+      () => loadConfig({ POLYGON_FEED_DELAY_MS: bad }),
+      (error: unknown) => error instanceof ConfigError && error.problems.length === 1 && error.problems[0]!.startsWith('POLYGON_FEED_DELAY_MS: '),
+      bad,
+    );
   }
   assert.throws(() => loadConfig({ SIM_FEED_DELAY_MS: 'late' }), /SIM_FEED_DELAY_MS: must be a whole number/);
 });

@@ -10,7 +10,21 @@ const T0 = Date.parse('2026-03-10T14:00:00Z');
 const m = (i: number) => T0 + i * MINUTE_MS;
 
 function event(symbol: string, i: number, source: BarSource = 'live', revision = 0): PriceEvent {
-  return { symbol, tsET: formatTsET(m(i)), open: 1, high: 1, low: 1, close: 1, volume: 1, vwap: null, startMs: m(i), endMs: m(i + 1), barId: null, source, revision };
+  return {
+    symbol,
+    tsET: formatTsET(m(i)),
+    open: 1,
+    high: 1,
+    low: 1,
+    close: 1,
+    volume: 1,
+    vwap: null,
+    startMs: m(i),
+    endMs: m(i + 1),
+    barId: null,
+    source,
+    revision,
+  };
 }
 
 function bar(e: PriceEvent, receivedAt: number | null = null): GatewayRecord {
@@ -23,7 +37,7 @@ function setup(now = m(10)) {
   return { metrics, tracker };
 }
 
-test('the complete minute is the oldest of the symbols\' newest revision-0 minutes, once every symbol has one', () => {
+test("the complete minute is the oldest of the symbols' newest revision-0 minutes, once every symbol has one", () => {
   const { tracker } = setup();
   tracker.delivered([bar(event('A', 3)), bar(event('A', 4))], 0);
   assert.equal(tracker.completeMinute(), null, 'B has nothing yet');
@@ -36,12 +50,15 @@ test('the complete minute is the oldest of the symbols\' newest revision-0 minut
   assert.equal(tracker.barsPublished, 5);
 });
 
-test('the topic\'s tail and acknowledged batches go through the same bookkeeping; only this run\'s records count as published', () => {
+test("the topic's tail and acknowledged batches go through the same bookkeeping; only this run's records count as published", () => {
   const restored = setup().tracker;
   const delivered = setup().tracker;
   const history = [event('A', 1), event('B', 1), event('A', 2), event('B', 2, 'filled'), event('A', 1, 'live', 1)];
   for (const e of history) restored.restore(e);
-  delivered.delivered(history.map((e) => bar(e)), 0);
+  delivered.delivered(
+    history.map((e) => bar(e)),
+    0,
+  );
   assert.equal(restored.completeMinute(), delivered.completeMinute());
   assert.equal(restored.lastBarStart, delivered.lastBarStart);
   assert.equal(restored.symbolsSeen, 2);
@@ -62,7 +79,10 @@ test('acknowledged records are counted by symbol and source, with latency, delay
   );
   const published = (await metrics.barsPublished.get()).values.map((v) => `${v.labels.symbol}/${v.labels.source}=${v.value}`).sort();
   assert.deepEqual(published, ['A/backfill=1', 'A/live=1', 'B/filled=1']);
-  assert.deepEqual((await metrics.heartbeats.get()).values.map((v) => [v.labels.status, v.value]), [['ok', 1]]);
+  assert.deepEqual(
+    (await metrics.heartbeats.get()).values.map((v) => [v.labels.status, v.value]),
+    [['ok', 1]],
+  );
   const latency = (await metrics.publishLatency.get()).values.find((v) => v.metricName?.endsWith('_sum'))!;
   assert.equal(latency.value, 0.25, 'only the live bar has a receipt time: 250 ms');
   const delay = (await metrics.barDelay.get()).values.find((v) => v.metricName?.endsWith('_count'))!;

@@ -106,21 +106,30 @@ test('the monitoring profile adds Prometheus (our scrape config and alert rules)
   const mounts = (s: Service) => new Map((s.volumes as string[]).map((v) => v.split(':')).map(([src, dst]) => [dst!, src!]));
   const promMounts = mounts(prometheus!);
   assert.equal(promMounts.get('/etc/prometheus/prometheus.yml'), './deploy/prometheus/prometheus.yml');
-  const config = readRepoYaml<{ rule_files: string[]; scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] }>('deploy/prometheus/prometheus.yml');
+  const config = readRepoYaml<{ rule_files: string[]; scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] }>(
+    'deploy/prometheus/prometheus.yml',
+  );
   for (const rules of config.rule_files) {
     // Relative rule files resolve against the config file's directory.
     const inContainer = posix.join('/etc/prometheus', rules);
     assert.equal(promMounts.get(inContainer), `./deploy/prometheus/${rules}`, `${rules} is mounted next to the config`);
   }
   assert.ok(prometheus!.command!.includes('--config.file=/etc/prometheus/prometheus.yml'));
-  assert.deepEqual(config.scrape_configs.map((c) => [c.job_name, c.static_configs[0]!.targets]), [['sentio-gateway', ['gateway:8080']]], 'scrapes the gateway service on its port');
+  assert.deepEqual(
+    config.scrape_configs.map((c) => [c.job_name, c.static_configs[0]!.targets]),
+    [['sentio-gateway', ['gateway:8080']]],
+    'scrapes the gateway service on its port',
+  );
 
   const grafanaMounts = mounts(grafana!);
   assert.equal(grafanaMounts.get('/etc/grafana/provisioning'), './deploy/grafana/provisioning');
   const provider = readRepoYaml<{ providers: { options: { path: string } }[] }>('deploy/grafana/provisioning/dashboards/sentio.yml').providers[0]!;
   assert.equal(grafanaMounts.get(provider.options.path), './deploy/grafana/dashboards', 'the dashboard provider reads the mounted dashboards');
   const datasource = readRepoYaml<{ datasources: { url: string }[] }>('deploy/grafana/provisioning/datasources/prometheus.yml').datasources[0]!;
-  const listen = prometheus!.command!.find((a) => a.startsWith('--web.listen-address='))!.split(':').at(-1);
+  const listen = prometheus!
+    .command!.find((a) => a.startsWith('--web.listen-address='))!
+    .split(':')
+    .at(-1);
   assert.equal(datasource.url, `http://prometheus:${listen}`, 'Grafana reaches the prometheus service');
   for (const [, src] of [...promMounts, ...grafanaMounts]) if (src.startsWith('./')) assert.ok(existsSync(join(repoPath(), src)), `${src} exists`);
   // Grafana's documented first-login password, overridable, never another literal.

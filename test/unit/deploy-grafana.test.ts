@@ -10,16 +10,24 @@ const panels = allPanels(dashboard).filter((p) => p.type !== 'row');
 const queries = panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
 
 test('provisioning: a Prometheus datasource and a file provider for the dashboards folder', () => {
-  const datasources = readRepoYaml<{ apiVersion: number; datasources: { name: string; uid: string; type: string; access: string; url: string; isDefault: boolean }[] }>('deploy/grafana/provisioning/datasources/prometheus.yml');
+  const datasources = readRepoYaml<{
+    apiVersion: number;
+    datasources: { name: string; uid: string; type: string; access: string; url: string; isDefault: boolean }[];
+  }>('deploy/grafana/provisioning/datasources/prometheus.yml');
   assert.equal(datasources.apiVersion, 1);
   assert.equal(datasources.datasources.length, 1);
   const ds = datasources.datasources[0]!;
   assert.equal(ds.type, 'prometheus');
   assert.equal(ds.access, 'proxy');
   assert.equal(ds.isDefault, true);
-  const providers = readRepoYaml<{ apiVersion: number; providers: { type: string; options: { path: string } }[] }>('deploy/grafana/provisioning/dashboards/sentio.yml');
+  const providers = readRepoYaml<{ apiVersion: number; providers: { type: string; options: { path: string } }[] }>(
+    'deploy/grafana/provisioning/dashboards/sentio.yml',
+  );
   assert.equal(providers.apiVersion, 1);
-  assert.deepEqual(providers.providers.map((p) => p.type), ['file']);
+  assert.deepEqual(
+    providers.providers.map((p) => p.type),
+    ['file'],
+  );
   assert.deepEqual(files, ['sentio-gateway.json'], 'the provider loads this one dashboard');
 });
 
@@ -51,7 +59,11 @@ test('every gateway series in a query is filtered by the job and instance variab
 });
 
 test('the panels the operators asked for are there', () => {
-  const has = (what: string, re: RegExp) => assert.ok(queries.some((q) => re.test(q.expr)), `${what}: no query matches ${re}`);
+  const has = (what: string, re: RegExp) =>
+    assert.ok(
+      queries.some((q) => re.test(q.expr)),
+      `${what}: no query matches ${re}`,
+    );
   has('feed state', /sentio_gateway_feed_state\b/);
   has('bars per minute per symbol', /sum by \(symbol\) \(rate\(sentio_gateway_bars_published_total\{[^}]*\}\[\$__rate_interval\]\)\) \* 60/);
   has('publish latency p50', /histogram_quantile\(0\.5, sum by \(le\) \(rate\(sentio_gateway_publish_latency_seconds_bucket/);

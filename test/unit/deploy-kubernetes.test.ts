@@ -7,7 +7,9 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { SETTINGS } from '../../src/config/settings.ts';
 import { assertRan, execForm, kustomize, kustomizeBuild, parseDockerfile, readRepoFile, repoPath, run, type K8sObject } from '../support/deploy.ts';
 
-interface Probe { httpGet: { path: string; port: string | number } }
+interface Probe {
+  httpGet: { path: string; port: string | number };
+}
 interface Container {
   name: string;
   image: string;
@@ -28,8 +30,17 @@ interface PodSpec {
   volumes: { name: string; secret?: { secretName: string; defaultMode?: number; items?: { key: string; path: string }[] }; emptyDir?: object }[];
   terminationGracePeriodSeconds: number;
 }
-type Deployment = K8sObject & { spec: { replicas: number; strategy: { type: string }; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } };
-type Service = K8sObject & { spec: { selector: Record<string, string>; ports: { name: string; port: number; targetPort: string | number }[]; publishNotReadyAddresses?: boolean } };
+type Deployment = K8sObject & {
+  spec: {
+    replicas: number;
+    strategy: { type: string };
+    selector: { matchLabels: Record<string, string> };
+    template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+  };
+};
+type Service = K8sObject & {
+  spec: { selector: Record<string, string>; ports: { name: string; port: number; targetPort: string | number }[]; publishNotReadyAddresses?: boolean };
+};
 type ServiceMonitor = K8sObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string }[] } };
 type ConfigMap = K8sObject & { data: Record<string, string> };
 type Secret = K8sObject & { data?: Record<string, string> };
@@ -60,9 +71,19 @@ test('kustomize (v5) builds the base: namespace, settings, Deployment, Service, 
 test('one replica, replaced with Recreate (Polygon allows one connection per account)', () => {
   assert.equal(deployment.spec.replicas, 1);
   assert.equal(deployment.spec.strategy.type, 'Recreate');
-  assert.deepEqual(pod.containers.map((c) => c.name), ['gateway']);
+  assert.deepEqual(
+    pod.containers.map((c) => c.name),
+    ['gateway'],
+  );
   assert.equal(container.image, `sentio-gateway:${pkg.version}`);
-  assert.deepEqual(container.args, execForm(runtime.instructions.find((i) => i.keyword === 'CMD'), 'CMD'), 'the image\'s own command');
+  assert.deepEqual(
+    container.args,
+    execForm(
+      runtime.instructions.find((i) => i.keyword === 'CMD'),
+      'CMD',
+    ),
+    "the image's own command",
+  );
 });
 
 test('the key is a Secret mounted read-only as a file, and POLYGON_API_KEY_FILE points into it', () => {
@@ -83,9 +104,12 @@ test('the key is a Secret mounted read-only as a file, and POLYGON_API_KEY_FILE 
 });
 
 test('non-root, read-only root filesystem with an emptyDir for /tmp, no privileges, bounded resources', () => {
-  const uid = runtime.instructions.filter((i) => i.keyword === 'USER').at(-1)!.rest.split(':')[0];
+  const uid = runtime.instructions
+    .filter((i) => i.keyword === 'USER')
+    .at(-1)!
+    .rest.split(':')[0];
   assert.equal(pod.securityContext.runAsNonRoot, true);
-  assert.equal(String(pod.securityContext.runAsUser), uid, 'the image\'s user');
+  assert.equal(String(pod.securityContext.runAsUser), uid, "the image's user");
   assert.equal(container.securityContext.readOnlyRootFilesystem, true);
   assert.equal(container.securityContext.allowPrivilegeEscalation, false);
   assert.deepEqual(container.securityContext.capabilities?.drop, ['ALL']);
@@ -117,9 +141,16 @@ test('Service and ServiceMonitor find the pod, keep it while not ready, and scra
   for (const [k, v] of Object.entries(service.spec.selector)) assert.equal(podLabels[k], v, `the Service selects the pod (${k})`);
   assert.equal(service.spec.publishNotReadyAddresses, true, 'scraped while /readyz is 503');
   const port = service.spec.ports.find((p) => p.name === 'http')!;
-  assert.ok(container.ports.some((p) => p.name === port.targetPort), 'the Service targets the named container port');
-  for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels)) assert.equal(service.metadata.labels?.[k], v, `the ServiceMonitor selects the Service (${k})`);
-  assert.deepEqual(monitor.spec.endpoints.map((e) => [e.port, e.path]), [['http', '/metrics']]);
+  assert.ok(
+    container.ports.some((p) => p.name === port.targetPort),
+    'the Service targets the named container port',
+  );
+  for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels))
+    assert.equal(service.metadata.labels?.[k], v, `the ServiceMonitor selects the Service (${k})`);
+  assert.deepEqual(
+    monitor.spec.endpoints.map((e) => [e.port, e.path]),
+    [['http', '/metrics']],
+  );
   assert.equal(service.metadata.name, 'sentio-gateway', 'the job label of the scraped series, as in alerts.yml');
 });
 

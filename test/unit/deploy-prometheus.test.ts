@@ -55,7 +55,15 @@ test('promtool check config: the Compose scrape config is valid and loads the ru
 
 test('the required alerts exist, each with a severity, a summary and a description', () => {
   const names = alerts.map((a) => a.alert!);
-  for (const required of ['SentioGatewayDown', 'SentioFeedNotSubscribed', 'SentioNoNewBars', 'SentioKafkaNotWritable', 'SentioBarBufferGrowing', 'SentioPublishLatencyHigh', 'SentioPolygonAuthRejected']) {
+  for (const required of [
+    'SentioGatewayDown',
+    'SentioFeedNotSubscribed',
+    'SentioNoNewBars',
+    'SentioKafkaNotWritable',
+    'SentioBarBufferGrowing',
+    'SentioPublishLatencyHigh',
+    'SentioPolygonAuthRejected',
+  ]) {
     assert.ok(names.includes(required), required);
   }
   assert.equal(new Set(names).size, names.length, 'names are unique');
@@ -76,9 +84,15 @@ test('alerts.test.yml covers every alert firing, and quiet wherever a quiet case
   const cases = suite.tests.flatMap((t) => t.alert_rule_test ?? []);
   for (const a of alerts) {
     const mine = cases.filter((c) => c.alertname === a.alert);
-    assert.ok(mine.some((c) => c.exp_alerts.length > 0), `${a.alert} is tested firing`);
+    assert.ok(
+      mine.some((c) => c.exp_alerts.length > 0),
+      `${a.alert} is tested firing`,
+    );
     // absent() has no quiet case of its own: the first test's up == 1 covers it.
-    assert.ok(mine.some((c) => c.exp_alerts.length === 0), `${a.alert} is tested quiet`);
+    assert.ok(
+      mine.some((c) => c.exp_alerts.length === 0),
+      `${a.alert} is tested quiet`,
+    );
   }
 });
 
@@ -90,6 +104,9 @@ test('recording rules used by the alerts are defined, and the job label matches 
   const config = readRepoYaml<{ scrape_configs: { job_name: string }[] }>(`${DIR}/prometheus.yml`);
   const jobs = new Set(allRules.flatMap((r) => [...r.expr.matchAll(/job="([^"]+)"/g)].map((m) => m[1]!)));
   assert.deepEqual([...jobs], ['sentio-gateway']);
-  assert.deepEqual(config.scrape_configs.map((c) => c.job_name), ['sentio-gateway']);
+  assert.deepEqual(
+    config.scrape_configs.map((c) => c.job_name),
+    ['sentio-gateway'],
+  );
   assert.match(readRepoFile('deploy/kubernetes/base/service.yaml'), /^ {2}name: sentio-gateway$/m, 'the ServiceMonitor job label is the Service name');
 });

@@ -26,14 +26,27 @@ test('the scanner catches keys, tokens and passwords (checked on planted ones)',
   for (const line of fine) assert.deepEqual(findSecrets('fine', line), [], `not a secret: ${line}`);
 });
 
-test('no shipped deploy file holds a key, a token, or a password other than Grafana\'s first-login admin', async () => {
+test("no shipped deploy file holds a key, a token, or a password other than Grafana's first-login admin", async () => {
   const files = await shippedDeployFiles();
-  for (const expected of ['Dockerfile', '.dockerignore', 'docker-compose.polygon.yml', 'docker-compose.sim.yml', 'deploy/prometheus/alerts.yml', 'deploy/grafana/dashboards/sentio-gateway.json', 'deploy/kubernetes/base/deployment.yaml', 'scripts/install-deploy-tools.sh']) {
+  for (const expected of [
+    'Dockerfile',
+    '.dockerignore',
+    'docker-compose.polygon.yml',
+    'docker-compose.sim.yml',
+    'deploy/prometheus/alerts.yml',
+    'deploy/grafana/dashboards/sentio-gateway.json',
+    'deploy/kubernetes/base/deployment.yaml',
+    'scripts/install-deploy-tools.sh',
+  ]) {
     assert.ok(files.includes(expected), `${expected} is scanned`);
   }
   const findings = files.flatMap((file) => findSecrets(file, readRepoFile(file)));
   assert.deepEqual(findings, []);
   // The only password anywhere is Grafana's documented first-login one.
   const passwords = files.flatMap((file) => [...readRepoFile(file).matchAll(/PASSWORD\s*[:=]\s*(\S+)/g)].map((m) => `${file}: ${m[1]}`));
-  assert.deepEqual(passwords.map((p) => p.replace(/^[^:]+: /, '')), ['${GRAFANA_ADMIN_PASSWORD:-admin}', '${GRAFANA_ADMIN_PASSWORD:-admin}'], passwords.join('\n'));
+  assert.deepEqual(
+    passwords.map((p) => p.replace(/^[^:]+: /, '')),
+    ['${GRAFANA_ADMIN_PASSWORD:-admin}', '${GRAFANA_ADMIN_PASSWORD:-admin}'],
+    passwords.join('\n'),
+  );
 });

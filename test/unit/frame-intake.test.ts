@@ -38,13 +38,32 @@ function setup() {
   };
   const lines: Record<string, unknown>[] = [];
   const stream = new PassThrough();
-  stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>)));
+  stream.on('data', (chunk: Buffer) =>
+    lines.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    ),
+  );
   const metrics = createMetrics({ symbols: ['TQQQ', 'SQQQ'], version: 'test' });
-  const intake = new FrameIntake({ symbols: ['TQQQ', 'SQQQ'], clock, feedClock, sink, metrics, log: createLogger({ level: 'info', secrets: [], destination: stream }) });
+  const intake = new FrameIntake({
+    symbols: ['TQQQ', 'SQQQ'],
+    clock,
+    feedClock,
+    sink,
+    metrics,
+    log: createLogger({ level: 'info', secrets: [], destination: stream }),
+  });
   return { intake, feedClock, calls, live, lines, metrics, setNow: (ms: number) => void (now = ms), failNextLive: () => void (failNext = true) };
 }
 
-async function counter(metrics: GatewayMetrics, name: 'eventsDropped' | 'eventsReceived' | 'framesReceived', labels: Record<string, string> = {}): Promise<number> {
+async function counter(
+  metrics: GatewayMetrics,
+  name: 'eventsDropped' | 'eventsReceived' | 'framesReceived',
+  labels: Record<string, string> = {},
+): Promise<number> {
   const { values } = await metrics[name].get();
   return values.filter((v) => Object.entries(labels).every(([k, val]) => (v.labels as Record<string, unknown>)[k] === val)).reduce((n, v) => n + v.value, 0);
 }
@@ -71,12 +90,12 @@ test('a frame: its events counted by type, bad ones dropped by reason, the good 
     },
     1,
   );
-  assert.deepEqual(live.map((b) => b.sym), ['TQQQ', 'sqqq']);
-  assert.equal(await counter(metrics, 'framesReceived'), 1);
   assert.deepEqual(
-    await Promise.all(['AM', 'A', 'status', 'unknown'].map((type) => counter(metrics, 'eventsReceived', { type }))),
-    [4, 1, 1, 1],
+    live.map((b) => b.sym),
+    ['TQQQ', 'sqqq'],
   );
+  assert.equal(await counter(metrics, 'framesReceived'), 1);
+  assert.deepEqual(await Promise.all(['AM', 'A', 'status', 'unknown'].map((type) => counter(metrics, 'eventsReceived', { type }))), [4, 1, 1, 1]);
   assert.deepEqual(
     await Promise.all(['bad_field', 'missing_field', 'unsubscribed_symbol', 'future_bar'].map((reason) => counter(metrics, 'eventsDropped', { reason }))),
     [2, 1, 1, 1],
@@ -84,7 +103,7 @@ test('a frame: its events counted by type, bad ones dropped by reason, the good 
   assert.equal(intake.lastBarArrivedAt, m(1) + 2_000);
 });
 
-test('the feed clock learns the lag from the frame\'s newest bar before the bars go on; an older bar measures nothing', async () => {
+test("the feed clock learns the lag from the frame's newest bar before the bars go on; an older bar measures nothing", async () => {
   const { intake, feedClock, metrics, setNow } = setup();
   intake.frame({ events: [minute(bar('TQQQ', 0)), minute(bar('SQQQ', 0))], rejects: [] }, 1);
   assert.equal(feedClock.lagMs, 2_000);
@@ -124,7 +143,10 @@ test('a frame the pipeline cannot handle costs that frame only, counted as inter
   failNextLive();
   intake.frame({ events: [minute(bar('TQQQ', 0)), minute(bar('SQQQ', 0))], rejects: [] }, 1);
   intake.frame({ events: [minute(bar('TQQQ', 1))], rejects: [] }, 2);
-  assert.deepEqual(live.map((b) => `${b.sym}@${(b.s - T0) / MINUTE_MS}`), ['TQQQ@1']);
+  assert.deepEqual(
+    live.map((b) => `${b.sym}@${(b.s - T0) / MINUTE_MS}`),
+    ['TQQQ@1'],
+  );
   assert.equal(await counter(metrics, 'eventsDropped', { reason: 'internal_error' }), 1);
   assert.equal(await counter(metrics, 'framesReceived'), 2);
   assert.ok(lines.some((l) => l.msg === 'frame handling failed; frame dropped' && l.error === 'downstream broke'));

@@ -2,7 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assessReadiness, heartbeatStatus, type HealthInputs } from '../../src/ops/health.ts';
 
-const good: HealthInputs = { kafkaWritable: true, feedState: 'subscribed', feedReason: null, inRegularSession: true, msSinceLastBar: 1000, msSinceSubscribed: 600_000, staleAfterMs: 180_000 };
+const good: HealthInputs = {
+  kafkaWritable: true,
+  feedState: 'subscribed',
+  feedReason: null,
+  inRegularSession: true,
+  msSinceLastBar: 1000,
+  msSinceSubscribed: 600_000,
+  staleAfterMs: 180_000,
+};
 
 test('ready when Kafka is writable and the feed subscribed and fresh', () => {
   assert.deepEqual(assessReadiness(good), { ready: true, failing: [] });

@@ -46,7 +46,12 @@ test('defaults: plaintext, no SASL, no Kafka secrets', () => {
 
 for (const mechanism of ['plain', 'scram-sha-256', 'scram-sha-512']) {
   test(`SASL ${mechanism}: accepted in any case, the password kept in secrets and out of the config`, () => {
-    const { config, secrets } = loadConfig({ ...BOOTSTRAP, KAFKA_SASL_MECHANISM: mechanism.toUpperCase(), KAFKA_SASL_USERNAME: ' svc-sentio ', KAFKA_SASL_PASSWORD: PASSWORD });
+    const { config, secrets } = loadConfig({
+      ...BOOTSTRAP,
+      KAFKA_SASL_MECHANISM: mechanism.toUpperCase(),
+      KAFKA_SASL_USERNAME: ' svc-sentio ',
+      KAFKA_SASL_PASSWORD: PASSWORD,
+    });
     assert.deepEqual(config.kafkaSasl, { mechanism, username: 'svc-sentio' });
     assert.equal(secrets.kafkaSaslPassword, PASSWORD);
     assert.ok(!JSON.stringify(config).includes(PASSWORD), 'the password is not in the config');
@@ -78,7 +83,9 @@ test('the password can come from a file: a trailing newline is dropped, the vari
 
 test('an unreadable or empty password file is one line naming KAFKA_SASL_PASSWORD_FILE', () => {
   const env = { ...BOOTSTRAP, KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' };
-  assert.deepEqual(problems({ ...env, KAFKA_SASL_PASSWORD_FILE: join(dir, 'missing') }), [`KAFKA_SASL_PASSWORD_FILE: cannot read ${join(dir, 'missing')} (ENOENT)`]);
+  assert.deepEqual(problems({ ...env, KAFKA_SASL_PASSWORD_FILE: join(dir, 'missing') }), [
+    `KAFKA_SASL_PASSWORD_FILE: cannot read ${join(dir, 'missing')} (ENOENT)`,
+  ]);
   assert.deepEqual(problems({ ...env, KAFKA_SASL_PASSWORD_FILE: dir }), [`KAFKA_SASL_PASSWORD_FILE: cannot read ${dir} (EISDIR)`]);
   const empty = join(dir, 'empty');
   writeFileSync(empty, '\n');
@@ -86,7 +93,13 @@ test('an unreadable or empty password file is one line naming KAFKA_SASL_PASSWOR
 });
 
 test('TLS: the CA and client certificate are read at start; the key goes to secrets only', () => {
-  const { config, secrets } = loadConfig({ ...BOOTSTRAP, KAFKA_SSL: 'TRUE', KAFKA_SSL_CA_FILE: pki.caCert, KAFKA_SSL_CERT_FILE: pki.clientCert, KAFKA_SSL_KEY_FILE: pki.clientKey });
+  const { config, secrets } = loadConfig({
+    ...BOOTSTRAP,
+    KAFKA_SSL: 'TRUE',
+    KAFKA_SSL_CA_FILE: pki.caCert,
+    KAFKA_SSL_CERT_FILE: pki.clientCert,
+    KAFKA_SSL_KEY_FILE: pki.clientKey,
+  });
   const key = readFileSync(pki.clientKey, 'utf8');
   assert.deepEqual(config.kafkaTls, {
     ca: readFileSync(pki.caCert, 'utf8'),
@@ -120,7 +133,13 @@ test('client certificate and key: both or neither', () => {
 });
 
 test('TLS files without KAFKA_SSL=true are reported rather than ignored', () => {
-  const lines = problems({ ...BOOTSTRAP, KAFKA_SSL_CA_FILE: pki.caCert, KAFKA_SSL_CERT_FILE: pki.clientCert, KAFKA_SSL_KEY_FILE: pki.clientKey, KAFKA_SSL_REJECT_UNAUTHORIZED: 'false' });
+  const lines = problems({
+    ...BOOTSTRAP,
+    KAFKA_SSL_CA_FILE: pki.caCert,
+    KAFKA_SSL_CERT_FILE: pki.clientCert,
+    KAFKA_SSL_KEY_FILE: pki.clientKey,
+    KAFKA_SSL_REJECT_UNAUTHORIZED: 'false',
+  });
   assert.deepEqual(names(lines), ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE', 'KAFKA_SSL_REJECT_UNAUTHORIZED']);
   for (const line of lines) assert.match(line, /is set but KAFKA_SSL is not true; set KAFKA_SSL=true to use TLS$/);
 });
@@ -135,9 +154,15 @@ test('unreadable, non-PEM, mismatched and encrypted TLS files: one line each, na
   assert.deepEqual(problems({ ...ssl, KAFKA_SSL_CERT_FILE: pki.clientCert, KAFKA_SSL_KEY_FILE: pki.brokerKey }), [
     `KAFKA_SSL_KEY_FILE: the key in ${pki.brokerKey} does not belong to the certificate in KAFKA_SSL_CERT_FILE`,
   ]);
-  assert.deepEqual(problems({ ...ssl, KAFKA_SSL_CERT_FILE: pki.clientCert, KAFKA_SSL_KEY_FILE: junk }), [`KAFKA_SSL_KEY_FILE: ${junk} holds no PEM private key`]);
+  assert.deepEqual(problems({ ...ssl, KAFKA_SSL_CERT_FILE: pki.clientCert, KAFKA_SSL_KEY_FILE: junk }), [
+    `KAFKA_SSL_KEY_FILE: ${junk} holds no PEM private key`,
+  ]);
   const encrypted = join(dir, 'encrypted.key');
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256', privateKeyEncoding: { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret-passphrase' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const { privateKey } = generateKeyPairSync('ec', {
+    namedCurve: 'P-256',
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret-passphrase' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
   writeFileSync(encrypted, privateKey);
   assert.deepEqual(problems({ ...ssl, KAFKA_SSL_CERT_FILE: pki.clientCert, KAFKA_SSL_KEY_FILE: encrypted }), [
     `KAFKA_SSL_KEY_FILE: ${encrypted} holds an encrypted key; give the unencrypted PEM key`,
@@ -145,7 +170,10 @@ test('unreadable, non-PEM, mismatched and encrypted TLS files: one line each, na
 });
 
 test('security settings need KAFKA_BOOTSTRAP_SERVERS: the embedded broker is plaintext', () => {
-  assert.deepEqual(names(problems({ KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: PASSWORD })), ['KAFKA_SASL_MECHANISM', 'KAFKA_SSL']);
+  assert.deepEqual(names(problems({ KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: PASSWORD })), [
+    'KAFKA_SASL_MECHANISM',
+    'KAFKA_SSL',
+  ]);
 });
 
 test('secretValues lists the password and TLS key, so the logger redacts them', async () => {
@@ -173,12 +201,27 @@ test('secretValues lists the password and TLS key, so the logger redacts them', 
 });
 
 test('describeKafkaSecurityError: SASL and TLS failures get one line naming the settings; others null', () => {
-  const config = loadConfig({ ...BOOTSTRAP, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: pki.caCert, KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'svc', KAFKA_SASL_PASSWORD: PASSWORD }).config;
+  const config = loadConfig({
+    ...BOOTSTRAP,
+    KAFKA_SSL: 'true',
+    KAFKA_SSL_CA_FILE: pki.caCert,
+    KAFKA_SASL_MECHANISM: 'scram-sha-512',
+    KAFKA_SASL_USERNAME: 'svc',
+    KAFKA_SASL_PASSWORD: PASSWORD,
+  }).config;
   const kafkaError = (name: string, message: string, extra: Record<string, unknown> = {}): Error => Object.assign(new Error(message), { name, ...extra });
   // kafkajs wraps the SASL failure when a retrier bails out.
-  const sasl = kafkaError('KafkaJSNonRetriableError', 'SASL SCRAM SHA512 authentication failed: bad', { cause: kafkaError('KafkaJSSASLAuthenticationError', 'SASL SCRAM SHA512 authentication failed: bad') });
-  assert.equal(describeKafkaSecurityError(sasl, config), 'Kafka rejected the SASL credentials for user "svc" with scram-sha-512 (KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD): SASL SCRAM SHA512 authentication failed: bad');
-  assert.match(describeKafkaSecurityError(kafkaError('KafkaJSSASLAuthenticationError', 'SASL SCRAM-SHA-512 mechanism is not supported by the server'), config)!, /^Kafka does not offer SASL mechanism scram-sha-512 on this listener \(KAFKA_SASL_MECHANISM, KAFKA_BOOTSTRAP_SERVERS\)/);
+  const sasl = kafkaError('KafkaJSNonRetriableError', 'SASL SCRAM SHA512 authentication failed: bad', {
+    cause: kafkaError('KafkaJSSASLAuthenticationError', 'SASL SCRAM SHA512 authentication failed: bad'),
+  });
+  assert.equal(
+    describeKafkaSecurityError(sasl, config),
+    'Kafka rejected the SASL credentials for user "svc" with scram-sha-512 (KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD): SASL SCRAM SHA512 authentication failed: bad',
+  );
+  assert.match(
+    describeKafkaSecurityError(kafkaError('KafkaJSSASLAuthenticationError', 'SASL SCRAM-SHA-512 mechanism is not supported by the server'), config)!,
+    /^Kafka does not offer SASL mechanism scram-sha-512 on this listener \(KAFKA_SASL_MECHANISM, KAFKA_BOOTSTRAP_SERVERS\)/,
+  );
   // TLS: a connection error with Node's code, inside kafkajs's retries-exceeded error.
   const tls = (code: string, message: string): Error =>
     kafkaError('KafkaJSNumberOfRetriesExceeded', message, { cause: kafkaError('KafkaJSConnectionError', message, { code, broker: 'b:9093' }) });
@@ -186,12 +229,24 @@ test('describeKafkaSecurityError: SASL and TLS failures get one line naming the 
     describeKafkaSecurityError(tls('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'Connection error: unable to verify the first certificate'), config),
     `the TLS certificate of the Kafka broker at b:9093 was not accepted (KAFKA_SSL_CA_FILE=${pki.caCert}; KAFKA_SSL_REJECT_UNAUTHORIZED): Connection error: unable to verify the first certificate [UNABLE_TO_VERIFY_LEAF_SIGNATURE]`,
   );
-  assert.match(describeKafkaSecurityError(tls('ERR_TLS_CERT_ALTNAME_INVALID', "Connection error: Hostname/IP does not match certificate's altnames"), config)!, /^the TLS certificate of the Kafka broker at b:9093 was not accepted/);
+  assert.match(
+    describeKafkaSecurityError(tls('ERR_TLS_CERT_ALTNAME_INVALID', "Connection error: Hostname/IP does not match certificate's altnames"), config)!,
+    /^the TLS certificate of the Kafka broker at b:9093 was not accepted/,
+  );
   assert.equal(
-    describeKafkaSecurityError(tls('ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE', 'Connection error: 40E7:error:0A000412:SSL routines:ssl3_read_bytes:ssl/tls alert bad certificate:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:918:SSL alert number 42'), config),
+    describeKafkaSecurityError(
+      tls(
+        'ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE',
+        'Connection error: 40E7:error:0A000412:SSL routines:ssl3_read_bytes:ssl/tls alert bad certificate:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:918:SSL alert number 42',
+      ),
+      config,
+    ),
     'the Kafka broker at b:9093 did not accept our TLS client certificate (KAFKA_SSL_CERT_FILE / KAFKA_SSL_KEY_FILE unset): Connection error: ssl/tls alert bad certificate [ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE]',
   );
-  assert.match(describeKafkaSecurityError(tls('ERR_SSL_WRONG_VERSION_NUMBER', 'Connection error: wrong version number'), config)!, /does not speak TLS on that port \(KAFKA_SSL, KAFKA_BOOTSTRAP_SERVERS\)/);
+  assert.match(
+    describeKafkaSecurityError(tls('ERR_SSL_WRONG_VERSION_NUMBER', 'Connection error: wrong version number'), config)!,
+    /does not speak TLS on that port \(KAFKA_SSL, KAFKA_BOOTSTRAP_SERVERS\)/,
+  );
   assert.equal(describeKafkaSecurityError(tls('ECONNREFUSED', 'Connection error: connect ECONNREFUSED'), config), null);
   assert.equal(describeKafkaSecurityError(new Error('something else'), config), null);
   assert.equal(describeKafkaSecurityError('not an error', config), null);

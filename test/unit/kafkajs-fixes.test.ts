@@ -4,7 +4,14 @@ import { createRequire } from 'node:module';
 // Through the door, as the gateway does, so the fixes are installed the way they are in production.
 import '../../src/kafka/kafkajs.ts';
 import { crc32c } from '../../src/kafka/crc32c.ts';
-import { applyKafkajsFixes, groupMessagesPerPartition, kafkajsCrc32c, kafkajsRecordEncoder, scheduleCheckPendingRequests, type RequestQueueState } from '../../src/kafka/kafkajs-fixes.ts';
+import {
+  applyKafkajsFixes,
+  groupMessagesPerPartition,
+  kafkajsCrc32c,
+  kafkajsRecordEncoder,
+  scheduleCheckPendingRequests,
+  type RequestQueueState,
+} from '../../src/kafka/kafkajs-fixes.ts';
 import { priceMessage } from '../../src/kafka/price-record.ts';
 import { encodeRecord, type RecordInput } from '../../src/kafka/record-encoder.ts';
 import { PAYLOAD_VERSION, type BarSource, type PriceEvent } from '../../src/contracts/price-event.ts';
@@ -111,7 +118,13 @@ test('records are encoded by ours, byte for byte what kafkajs encodes', () => {
     for (let h = Math.floor(random() * 8); h > 0; h -= 1) headers[text(12) || 'h'] = random() < 0.2 ? Buffer.from(text(30)) : text(random() < 0.5 ? 60 : 300);
     // Half the header objects frozen: those are encoded once and reused.
     if (random() < 0.5) Object.freeze(headers);
-    cases.push({ offsetDelta: Math.floor(random() * 20_000), timestampDelta: Math.floor(random() * 100_000) - 1000, key: random() < 0.1 ? null : text(random() < 0.5 ? 60 : 20), value: text(random() < 0.05 ? 5_000 : 400), headers });
+    cases.push({
+      offsetDelta: Math.floor(random() * 20_000),
+      timestampDelta: Math.floor(random() * 100_000) - 1000,
+      key: random() < 0.1 ? null : text(random() < 0.5 ? 60 : 20),
+      value: text(random() < 0.05 ? 5_000 : 400),
+      headers,
+    });
   }
   for (const [i, input] of cases.entries()) {
     const theirs = original(input).buffer;
@@ -120,18 +133,39 @@ test('records are encoded by ours, byte for byte what kafkajs encodes', () => {
   }
 });
 
-test('the gateway\'s own records encode as kafkajs would encode them, their shared headers included', () => {
+test("the gateway's own records encode as kafkajs would encode them, their shared headers included", () => {
   assert.ok(kafkajsRecordEncoder !== null);
   const run = { strategy: 'SIGOR', env: 'MOCK', runId: 'r-1' };
   const startMs = Date.parse('2026-11-23T14:30:00Z');
   const event = (symbol: string, source: BarSource, close: number): PriceEvent => ({
-    symbol, tsET: formatTsET(startMs), open: close, high: close, low: close, close, volume: 10, vwap: close, startMs, endMs: startMs + 60_000, barId: 1, source, revision: 0,
+    symbol,
+    tsET: formatTsET(startMs),
+    open: close,
+    high: close,
+    low: close,
+    close,
+    volume: 10,
+    vwap: close,
+    startMs,
+    endMs: startMs + 60_000,
+    barId: 1,
+    source,
+    revision: 0,
   });
-  const messages = [event('TQQQ', 'live', 101.5), event('SQQQ', 'live', 20.25), event('TQQQ', 'backfill', 101.5), event('SOXL', 'live', 30)].map((e) => priceMessage(e, run));
+  const messages = [event('TQQQ', 'live', 101.5), event('SQQQ', 'live', 20.25), event('TQQQ', 'backfill', 101.5), event('SOXL', 'live', 30)].map((e) =>
+    priceMessage(e, run),
+  );
   assert.equal(messages[0]!.headers, messages[1]!.headers, 'one minute, one source: one header object');
   assert.notEqual(messages[0]!.headers, messages[2]!.headers, 'another source: another');
   assert.ok(Object.isFrozen(messages[0]!.headers));
-  assert.deepEqual(messages[2]!.headers, { strategy: 'SIGOR', env: 'MOCK', runId: 'r-1', version: PAYLOAD_VERSION, timestampET: formatTsET(startMs), source: 'backfill' });
+  assert.deepEqual(messages[2]!.headers, {
+    strategy: 'SIGOR',
+    env: 'MOCK',
+    runId: 'r-1',
+    version: PAYLOAD_VERSION,
+    timestampET: formatTsET(startMs),
+    source: 'backfill',
+  });
   for (const [i, message] of messages.entries()) {
     const input = { offsetDelta: 17 + i, timestampDelta: 3, ...message };
     assert.ok(encodeRecord(input).buffer.equals(kafkajsRecordEncoder(input).buffer), message.key);

@@ -13,7 +13,7 @@ const args = (key: string | null, n: number, partition?: number): PartitionerArg
   message: { key, value: 'v', ...(partition === undefined ? {} : { partition }) },
 });
 
-test('keyed records land where kafkajs\'s default partitioner puts them, asked once or many times', () => {
+test("keyed records land where kafkajs's default partitioner puts them, asked once or many times", () => {
   const ours = rememberingPartitioner();
   const theirs = kafkajs.Partitioners.DefaultPartitioner();
   const spread = new Set<number>();

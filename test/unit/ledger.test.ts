@@ -8,7 +8,19 @@ const T0 = Date.parse('2026-03-10T14:30:00Z');
 
 function draft(symbol: string, minute: number, close = 100 + minute) {
   const startMs = T0 + minute * MINUTE_MS;
-  return { symbol, tsET: formatTsET(startMs), open: 100, high: 200, low: 50, close, volume: 1000 + minute, vwap: 101, startMs, endMs: startMs + MINUTE_MS, barId: minute + 1 };
+  return {
+    symbol,
+    tsET: formatTsET(startMs),
+    open: 100,
+    high: 200,
+    low: 50,
+    close,
+    volume: 1000 + minute,
+    vwap: 101,
+    startMs,
+    endMs: startMs + MINUTE_MS,
+    barId: minute + 1,
+  };
 }
 
 test('first bar of a minute is revision 0; identical repeat is a duplicate', () => {

@@ -153,7 +153,14 @@ describe('overridesFromUpcoming', () => {
     assert.equal(cal.lastBarId('2028-11-23'), 391);
     const o = overridesFromUpcoming([
       { date: '2028-11-23', exchange: 'NYSE', name: 'Thanksgiving', status: 'closed' },
-      { date: '2028-11-24', exchange: 'NYSE', name: 'Thanksgiving', status: 'early-close', open: '2028-11-24T14:30:00.000Z', close: '2028-11-24T18:00:00.000Z' },
+      {
+        date: '2028-11-24',
+        exchange: 'NYSE',
+        name: 'Thanksgiving',
+        status: 'early-close',
+        open: '2028-11-24T14:30:00.000Z',
+        close: '2028-11-24T18:00:00.000Z',
+      },
       { date: '2028-07-03', exchange: 'NYSE', name: 'Independence Day', status: 'early-close', close: '2028-07-03T17:00:00.000Z' },
       { date: '2028-01-22', exchange: 'NYSE', status: 'early-close', close: '2028-01-22T14:31:00Z' },
     ]);

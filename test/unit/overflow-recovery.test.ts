@@ -13,7 +13,21 @@ const T0 = Date.parse('2026-03-10T14:00:00Z');
 
 function record(symbol: string, i: number): GatewayRecord {
   const startMs = T0 + i * MINUTE_MS;
-  const event: PriceEvent = { symbol, tsET: formatTsET(startMs), open: 1, high: 1, low: 1, close: 1, volume: 1, vwap: null, startMs, endMs: startMs + MINUTE_MS, barId: null, source: 'live', revision: 0 };
+  const event: PriceEvent = {
+    symbol,
+    tsET: formatTsET(startMs),
+    open: 1,
+    high: 1,
+    low: 1,
+    close: 1,
+    volume: 1,
+    vwap: null,
+    startMs,
+    endMs: startMs + MINUTE_MS,
+    barId: null,
+    source: 'live',
+    revision: 0,
+  };
   return { topic: 'prices', message: { key: symbol, value: `${symbol}${i}`, headers: {} }, meta: { kind: 'bar', event, receivedAt: null } };
 }
 
@@ -41,7 +55,14 @@ function setup(maxBuffered: number) {
   const metrics = createMetrics({ symbols: ['A', 'B'], version: 'test' });
   const lines: string[] = [];
   const stream = new PassThrough();
-  stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== '')));
+  stream.on('data', (chunk: Buffer) =>
+    lines.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== ''),
+    ),
+  );
   const log = createLogger({ level: 'info', secrets: [], destination: stream });
   const sink = new RecordSink<RecordMeta>({ producer: kafka.producer, maxBuffered, retryMinMs: 1, retryMaxMs: 2, metrics, log });
   const calls: string[] = [];
@@ -74,7 +95,7 @@ test('a full buffer: the symbol hit is taken back whole, forgotten newest first,
   assert.deepEqual(calls, ['forget A2 r0', 'forget A1 r0', 'forget A0 r0', 'hold A']);
   const dropped = (await metrics.eventsDropped.get()).values.find((v) => v.labels.reason === 'buffer_overflow');
   assert.equal(dropped?.value, 1, 'only the bar pushed out is counted as dropped; the ones taken back come back from REST');
-  assert.equal(sink.buffered, 3, 'B\'s records stay queued');
+  assert.equal(sink.buffered, 3, "B's records stay queued");
   assert.ok(lines.some((l) => l.includes('bar buffer full: oldest bars dropped')));
   // Nothing is replayed while Kafka is down: the replay would only overflow again.
   const sent = kafka.nextSend();

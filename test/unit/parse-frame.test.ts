@@ -40,17 +40,11 @@ function rejectReasonOf(patch: Record<string, unknown>, remove: string[] = []): 
 
 describe('parseFrame: well-formed frames', () => {
   it('parses the handshake status events', () => {
-    const { events, rejects } = parseFrame(
-      '[{"ev":"status","status":"connected","message":"Connected Successfully"}]',
-    );
+    const { events, rejects } = parseFrame('[{"ev":"status","status":"connected","message":"Connected Successfully"}]');
     assert.deepEqual(rejects, []);
-    assert.deepEqual(events, [
-      { kind: 'status', event: { ev: 'status', status: 'connected', message: 'Connected Successfully' } },
-    ]);
+    assert.deepEqual(events, [{ kind: 'status', event: { ev: 'status', status: 'connected', message: 'Connected Successfully' } }]);
     const auth = parseFrame('[{"ev":"status","status":"auth_failed","message":"authentication failed"}]');
-    assert.deepEqual(auth.events, [
-      { kind: 'status', event: { ev: 'status', status: 'auth_failed', message: 'authentication failed' } },
-    ]);
+    assert.deepEqual(auth.events, [{ kind: 'status', event: { ev: 'status', status: 'auth_failed', message: 'authentication failed' } }]);
   });
 
   it('keeps unknown status values and drops a non-string message but not the status', () => {
@@ -168,7 +162,10 @@ describe('parseFrame: element rejects', () => {
   it('rejects elements that are not objects', () => {
     const { events, rejects } = parseFrame(frame(null, 1, 'AM', [AM], true));
     assert.deepEqual(events, []);
-    assert.deepEqual(rejects.map((r) => r.reason), ['not_object', 'not_object', 'not_object', 'not_object', 'not_object']);
+    assert.deepEqual(
+      rejects.map((r) => r.reason),
+      ['not_object', 'not_object', 'not_object', 'not_object', 'not_object'],
+    );
   });
 
   it('rejects an element without ev, or with a non-string ev', () => {
@@ -245,10 +242,16 @@ describe('parseFrame: element rejects', () => {
         sqqq,
       ),
     );
-    assert.deepEqual(events.map((e) => e.kind), ['minute', 'status', 'unknown', 'minute']);
+    assert.deepEqual(
+      events.map((e) => e.kind),
+      ['minute', 'status', 'unknown', 'minute'],
+    );
     assert.deepEqual(events[0], { kind: 'minute', event: AM });
     assert.deepEqual(events[3], { kind: 'minute', event: sqqq });
-    assert.deepEqual(rejects.map((r) => r.reason), ['bad_field', 'not_object', 'bad_range']);
+    assert.deepEqual(
+      rejects.map((r) => r.reason),
+      ['bad_field', 'not_object', 'bad_range'],
+    );
     assert.match(rejects[0]!.detail, /TNA/);
     assert.match(rejects[0]!.detail, /"c"/);
     assert.match(rejects[2]!.detail, /TZA/);
@@ -272,9 +275,6 @@ describe('parseFrame: element rejects', () => {
   });
 
   it('exposes every reason for metric labels', () => {
-    assert.deepEqual(
-      [...REJECT_REASONS].sort(),
-      ['bad_field', 'bad_range', 'bad_symbol', 'missing_field', 'not_array', 'not_json', 'not_object', 'oversized'],
-    );
+    assert.deepEqual([...REJECT_REASONS].sort(), ['bad_field', 'bad_range', 'bad_symbol', 'missing_field', 'not_array', 'not_json', 'not_object', 'oversized']);
   });
 });

@@ -24,7 +24,10 @@ test('the README opens with the set-up and the two commands', () => {
 
 test('the configuration table lists exactly the settings the loader reads, with their defaults', () => {
   const rows = [...section('Configuration').matchAll(/^\| `([A-Z0-9_]+)` \| ([^|]+) \|/gm)].map((m) => [m[1]!, m[2]!.trim()] as const);
-  assert.deepEqual(rows.map(([name]) => name), SETTINGS.map((s) => s.name));
+  assert.deepEqual(
+    rows.map(([name]) => name),
+    SETTINGS.map((s) => s.name),
+  );
   for (const [name, shown] of rows) {
     const spec = SETTINGS.find((s) => s.name === name)!;
     assert.equal(shown, spec.default === null ? '(unset)' : `\`${spec.default}\``, name);

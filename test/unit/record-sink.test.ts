@@ -41,7 +41,13 @@ function harness(options: { maxBuffered?: number; failures?: number } = {}) {
   });
   const record = (n: number, topic = 'prices'): OutboundRecord<number> => ({ topic, message: { key: `k${n}`, value: String(n), headers: {} }, meta: n });
   const hold = () => {
-    gate = new Promise((resolve) => (release = () => { gate = null; resolve(); }));
+    gate = new Promise(
+      (resolve) =>
+        (release = () => {
+          gate = null;
+          resolve();
+        }),
+    );
   };
   return { sink, sent, delivered, overflowed, writable, record, hold, release: () => release?.() };
 }
@@ -107,12 +113,24 @@ test('a burst is split so no request exceeds the byte budget (the broker refuses
     },
     maxBuffered: 10_000,
     maxBatchBytes: 10_000,
-    hooks: { onDelivered: () => undefined, onOverflow: () => undefined, onSendError: () => undefined, onWritableChange: () => undefined, onBufferChange: () => undefined },
+    hooks: {
+      onDelivered: () => undefined,
+      onOverflow: () => undefined,
+      onSendError: () => undefined,
+      onWritableChange: () => undefined,
+      onBufferChange: () => undefined,
+    },
   });
   // 300 records of about 135 bytes each, about 40 KB in all.
   for (let i = 0; i < 300; i += 1) sink.enqueue({ topic: 'p', message: { key: `K${i}`, value: 'x'.repeat(100), headers: {} }, meta: i });
   assert.equal(await sink.flush(5000), true);
-  assert.equal(sent.reduce((a, b) => a + b, 0), 300);
+  assert.equal(
+    sent.reduce((a, b) => a + b, 0),
+    300,
+  );
   assert.ok(sent.length >= 4, `split into ${sent.length} requests`);
-  assert.ok(sent.every((n) => n * 130 <= 10_000 + 130), String(sent));
+  assert.ok(
+    sent.every((n) => n * 130 <= 10_000 + 130),
+    String(sent),
+  );
 });

@@ -3,14 +3,7 @@ import { describe, it } from 'node:test';
 import { DEFAULT_SYMBOLS } from '../../src/contracts/polygon-wire.ts';
 import type { AggregateEvent } from '../../src/contracts/polygon-wire.ts';
 import { MINUTE_MS } from '../../src/contracts/time-format.ts';
-import {
-  createSimClock,
-  isSimMinuteEmpty,
-  simCorrectedBar,
-  simMinuteBar,
-  simRestAggregate,
-  simSecondBar,
-} from '../../src/sim/index.ts';
+import { createSimClock, isSimMinuteEmpty, simCorrectedBar, simMinuteBar, simRestAggregate, simSecondBar } from '../../src/sim/index.ts';
 
 const DAY = Date.UTC(2025, 5, 10); // a Tuesday, 00:00Z
 const AT_1430 = DAY + (14 * 60 + 30) * MINUTE_MS;

@@ -8,7 +8,10 @@ const m = (i: number) => T0 + i * MINUTE_MS;
 
 test('a minute is proven empty by the socket that watched it or by REST that settled it, nothing else', () => {
   const proof = { socketFrom: m(8), rest: { from: m(2), settledThrough: m(4) } };
-  assert.deepEqual([1, 2, 4, 5, 7, 8, 9].map((i) => isProvenEmpty(m(i), proof)), [false, true, true, false, false, true, true]);
+  assert.deepEqual(
+    [1, 2, 4, 5, 7, 8, 9].map((i) => isProvenEmpty(m(i), proof)),
+    [false, true, true, false, false, true, true],
+  );
   assert.equal(isProvenEmpty(m(3), { socketFrom: null, rest: null }), false);
 });
 
@@ -27,7 +30,7 @@ test('a backfill starts at the watermark + 1 though later bars were published fi
   assert.deepEqual(plan, { from: m(1), through: m(44), lost: null });
 });
 
-test('the correction re-read reaches back from the symbol\'s newest bar, not from the clock', () => {
+test("the correction re-read reaches back from the symbol's newest bar, not from the clock", () => {
   // The feed runs hours behind our clock: what matters is where the symbol's bars are.
   const plan = planBackfill({ watermark: m(40), newestBar: m(40), presentMs: m(42) + 1, maxBackfillMinutes: 120, correctionWindowMinutes: 15 });
   assert.equal(plan.from, m(40 - 14));
