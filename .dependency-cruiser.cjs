@@ -43,10 +43,10 @@ module.exports = {
     },
     {
       name: 'stages-do-not-import-each-other',
-      comment: 'feed, bars and kafka meet only in the composition root; each declares what it needs as an interface.',
+      comment: 'feed and replay (sources), bars (transform) and kafka (sink) meet only in the composition root; each declares what it needs as an interface.',
       severity: 'error',
-      from: { path: '^src/(feed|bars|kafka)/' },
-      to: { path: '^src/(feed|bars|kafka)/', pathNot: '^src/$1/' },
+      from: { path: '^src/(feed|replay|bars|kafka)/' },
+      to: { path: '^src/(feed|replay|bars|kafka)/', pathNot: '^src/$1/' },
     },
     {
       name: 'only-the-root-assembles',

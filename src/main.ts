@@ -2,13 +2,15 @@
 import { ConfigError, loadConfig, secretValues } from './config/load-config.ts';
 import { describeKafkaSecurityError, kafkaSecurity } from './kafka/kafka-client.ts';
 import { createLogger, redact } from './ops/logger.ts';
+import { replayCommand } from './cli/replay.ts';
 import { runCommand } from './cli/run.ts';
 import { topicsCommand } from './cli/topics.ts';
 import { tailCommand } from './cli/tail.ts';
 import { StartupProblem } from './gateway/startup-problem.ts';
 
-const USAGE = `usage: sentio-gateway [run|sim|topics|tail]
+const USAGE = `usage: sentio-gateway [run|replay|sim|topics|tail]
   run     (default) stream Polygon minute bars into Kafka; simulator and embedded broker when unconfigured
+  replay  publish a recorded engine day (RESULTS_PATH, TRADES_PATH) or a REST day (REPLAY_DATE) into all five topics
   sim     run the Polygon-protocol simulator alone (WebSocket /stocks and REST)
   topics  create the sentio topics on KAFKA_BOOTSTRAP_SERVERS (safe to repeat)
   tail    follow prices.minute.v1 and show the latest bar per symbol
@@ -20,7 +22,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  if (!['run', 'sim', 'topics', 'tail'].includes(command)) {
+  if (!['run', 'replay', 'sim', 'topics', 'tail'].includes(command)) {
     process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
     return 2;
   }
@@ -41,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'run':
         return await runCommand(config, secrets);
+      case 'replay':
+        return await replayCommand(config, secrets, log);
       case 'topics':
         return await topicsCommand(config, log, security);
       case 'tail':

@@ -66,13 +66,30 @@ export interface GatewayConfig {
   shutdownTimeoutMs: number;
   /** `simulator`: market time follows an external simulator's clock. */
   marketClock: 'wall' | 'simulator';
+  /** The simulator's wall ms per market minute (REPLAY_SPEED_MS, 1000 when unset). */
   replaySpeedMs: number;
+  replay: ReplayConfig;
   /** null: the simulator starts at the current instant. */
   simStartMs: number | null;
   /** Simulator: how far its feed (socket and REST) runs behind its clock, market ms. */
   simFeedDelayMs: number;
   simPort: number;
   logLevel: LogLevel;
+}
+
+/** `sentio-gateway replay`: a recorded engine day, or a day of REST aggregates. */
+export interface ReplayConfig {
+  /** RESULTS_PATH; null, with `date` null too: the sample day in config/replay/. */
+  resultsPath: string | null;
+  /** TRADES_PATH; null: trades.jsonl beside the results, else the results' own trades. */
+  tradesPath: string | null;
+  /** REPLAY_DATE (YYYY-MM-DD): replay that day's REST aggregates instead of a results file. */
+  date: string | null;
+  /** Wall ms per replayed market minute (REPLAY_SPEED_MS, 60 when unset). */
+  minuteMs: number;
+  /** ENV, MOCK when unset: a replay is not the live market. */
+  env: FeedEnv;
+  portfolioId: string;
 }
 
 export interface GatewaySecrets {

@@ -108,11 +108,19 @@ export function loadConfig(env: Env = process.env): { config: GatewayConfig; sec
   if (!['true', 'false'].includes(provision)) fail('PROVISION_TOPICS', `must be true or false, got "${provision}"`);
 
   let env_: 'LIVE' | 'MOCK' = simulated ? 'MOCK' : 'LIVE';
+  let replayEnv: 'LIVE' | 'MOCK' = 'MOCK';
   const envText = raw('ENV');
   if (envText !== undefined) {
-    if (envText === 'LIVE' || envText === 'MOCK') env_ = envText;
+    if (envText === 'LIVE' || envText === 'MOCK') env_ = replayEnv = envText;
     else fail('ENV', `must be LIVE or MOCK, got "${envText}"`);
   }
+  const speedSet = raw('REPLAY_SPEED_MS') !== undefined;
+  const speed = speedSet ? integer('REPLAY_SPEED_MS', 10) : null;
+  const replayDate = raw('REPLAY_DATE') ?? null;
+  if (replayDate !== null && !isCalendarDate(replayDate)) fail('REPLAY_DATE', `must be a date such as 2026-03-10, got "${replayDate}"`);
+  const resultsPath = raw('RESULTS_PATH') ?? null;
+  if (replayDate !== null && resultsPath !== null)
+    fail('REPLAY_DATE', 'cannot be combined with RESULTS_PATH: replay either a results file or a day of REST aggregates');
 
   let simStartMs: number | null = null;
   const simStart = raw('SIM_START');
@@ -165,7 +173,15 @@ export function loadConfig(env: Env = process.env): { config: GatewayConfig; sec
     maxBackfillMinutes: integer('MAX_BACKFILL_MINUTES', 0, 24 * 60),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 100),
     marketClock: oneOf<'wall' | 'simulator'>('MARKET_CLOCK', ['wall', 'simulator']),
-    replaySpeedMs: integer('REPLAY_SPEED_MS', 10),
+    replaySpeedMs: speed ?? 1000,
+    replay: {
+      resultsPath,
+      tradesPath: raw('TRADES_PATH') ?? null,
+      date: replayDate,
+      minuteMs: speed ?? 60,
+      env: replayEnv,
+      portfolioId: raw('PORTFOLIO_ID') ?? 'default',
+    },
     simStartMs,
     simFeedDelayMs,
     simPort: integer('SIM_PORT', 0, 65535),
@@ -327,6 +343,13 @@ function loadKafkaSecurity(
 }
 
 const DAY_MS = 86_400_000;
+
+/** YYYY-MM-DD naming a day that exists. */
+function isCalendarDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const day = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === text;
+}
 /** The vendor's delayed feed (wss://delayed.polygon.io) runs this far behind. */
 const DELAYED_FEED_MS = 900_000;
 

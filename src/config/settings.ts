@@ -119,7 +119,11 @@ export const SETTINGS = [
     description:
       'wall, or simulator: follow the clock of an external simulator (`sentio-gateway sim`) found at POLYGON_REST_URL. The in-process simulator is always followed.',
   },
-  { name: 'REPLAY_SPEED_MS', default: '1000', description: 'Simulator: wall milliseconds per market minute (60000 is real time).' },
+  {
+    name: 'REPLAY_SPEED_MS',
+    default: null,
+    description: "Wall milliseconds per market minute (60000 is real time): the simulator's clock (unset: 1000) and the pace of `replay` (unset: 60).",
+  },
   { name: 'SIM_START', default: null, description: 'Simulator: market instant its clock starts at (ISO 8601). Unset: now.' },
   {
     name: 'SIM_FEED_DELAY_MS',
@@ -127,6 +131,19 @@ export const SETTINGS = [
     description: "Simulator: market ms each bar (and REST) runs behind its minute's end, as the vendor's delayed feed does (900000).",
   },
   { name: 'SIM_PORT', default: '0', description: 'Simulator: port of `sentio-gateway sim` and of the in-process simulator (0 picks a free one).' },
+  { name: 'RESULTS_PATH', default: null, description: "replay: the engine's results.json. Unset, and no REPLAY_DATE: the sample day in config/replay/." },
+  {
+    name: 'TRADES_PATH',
+    default: null,
+    description: "replay: the engine's trades.jsonl. Unset: trades.jsonl beside RESULTS_PATH; when there is none, the trades array of results.json.",
+  },
+  {
+    name: 'REPLAY_DATE',
+    default: null,
+    description:
+      'replay, without RESULTS_PATH: the day (YYYY-MM-DD) whose regular-session minute aggregates of SYMBOLS are replayed from REST (the vendor with a key, the built-in simulator without): prices and heartbeats only.',
+  },
+  { name: 'PORTFOLIO_ID', default: 'default', description: 'replay: the key of the portfolio.minute.v1 records.' },
   { name: 'LOG_LEVEL', default: 'info', description: 'trace | debug | info | warn | error | fatal | silent.' },
 ] as const satisfies readonly SettingSpec[];
 

@@ -4,10 +4,10 @@
  * none may be renamed or removed.
  */
 
-/** Where a record's values came from. */
-export type BarSource = 'live' | 'backfill' | 'filled';
+/** Where a record's values came from; `replay` is a recorded day (`sentio-gateway replay`). */
+export const BAR_SOURCES = ['live', 'backfill', 'filled', 'replay'] as const;
 
-export const BAR_SOURCES: readonly BarSource[] = ['live', 'backfill', 'filled'];
+export type BarSource = (typeof BAR_SOURCES)[number];
 
 export interface PriceEvent {
   /** Ticker, upper case; also the record key. */

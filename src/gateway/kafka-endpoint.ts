@@ -4,7 +4,7 @@ import type { GatewayConfig, GatewaySecrets } from '../config/config.ts';
 import { createKafkaClient, kafkaSecurity } from '../kafka/kafka-client.ts';
 import { rememberingPartitioner } from '../kafka/key-partitioner.ts';
 import { provisionTopics } from '../kafka/provision-topics.ts';
-import { gatewayTopicSpecs } from '../kafka/topic-specs.ts';
+import { gatewayTopicSpecs, sentioTopicSpecs } from '../kafka/topic-specs.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { CleanupStack } from './cleanup-stack.ts';
 import { StartupProblem } from './startup-problem.ts';
@@ -21,11 +21,19 @@ export interface KafkaEndpoint {
  * production never loads the development broker). Provisions the gateway's topics when
  * asked, and connects the producer.
  */
-export async function openKafka(config: GatewayConfig, secrets: GatewaySecrets, log: Logger, cleanup: CleanupStack): Promise<KafkaEndpoint> {
+export async function openKafka(
+  config: GatewayConfig,
+  secrets: GatewaySecrets,
+  log: Logger,
+  cleanup: CleanupStack,
+  writes: 'gateway' | 'all' = 'gateway',
+): Promise<KafkaEndpoint> {
   const bootstrap = config.kafkaBootstrapServers ?? (await startEmbeddedBroker(config, log, cleanup));
   const kafka = createKafkaClient({ brokers: bootstrap, clientId: config.kafkaClientId, log, security: kafkaSecurity(config, secrets) });
   if (config.provisionTopics) {
-    const specs = gatewayTopicSpecs({ prefix: config.topicPrefix, tradesRetentionDays: config.tradesRetentionDays });
+    // `run` writes prices and heartbeats; `replay` writes the engine topics too.
+    const settings = { prefix: config.topicPrefix, tradesRetentionDays: config.tradesRetentionDays };
+    const specs = writes === 'all' ? sentioTopicSpecs(settings) : gatewayTopicSpecs(settings);
     for (const o of await provisionTopics(kafka, specs, { partitions: config.topicPartitions, replicationFactor: config.topicReplicationFactor })) {
       if (o.created) log.info({ topic: o.topic }, 'topic created');
       if (o.differences.length > 0) log.warn({ topic: o.topic, differences: o.differences }, 'topic settings differ from the spec (left unchanged)');

@@ -59,11 +59,12 @@ export class DeliveryTracker {
         metrics.heartbeats.inc({ status: meta.status });
         continue;
       }
+      if (meta.kind === 'engine') continue;
       const { event, receivedAt } = meta;
       this.#barsPublished += 1;
       const symbol = metrics.symbolLabel(event.symbol);
       let tally = published.get(symbol);
-      if (tally === undefined) published.set(symbol, (tally = { live: 0, backfill: 0, filled: 0 }));
+      if (tally === undefined) published.set(symbol, (tally = { live: 0, backfill: 0, filled: 0, replay: 0 }));
       tally[event.source] += 1;
       if (receivedAt !== null) metrics.publishLatency.observe((ackedAt - receivedAt) / 1000);
       metrics.barDelay.observe(Math.max(0, marketNow - event.endMs) / 1000);

@@ -1,4 +1,5 @@
 import { PAYLOAD_VERSION, type BarSource, type PriceEvent, type PriceRecordHeaders } from '../contracts/price-event.ts';
+import type { EngineRecordHeaders } from '../contracts/engine-events.ts';
 import type { Heartbeat } from '../contracts/heartbeat.ts';
 
 /** Values every record of a run carries in its headers. */
@@ -53,6 +54,18 @@ function headersFor(event: PriceEvent, run: RunIdentity): Readonly<Record<string
 /** The wire form of a price event: key = symbol, JSON value, the contract's headers. */
 export function priceMessage(event: PriceEvent, run: RunIdentity): KafkaMessage {
   return { key: event.symbol, value: JSON.stringify(event), headers: headersFor(event, run) };
+}
+
+/** The wire form of an engine-topic record (trades, positions, portfolio): its key, JSON value and the contract's headers. */
+export function engineMessage(key: string, value: { tsET: string }, run: RunIdentity): KafkaMessage {
+  const headers: EngineRecordHeaders & Record<string, string> = {
+    strategy: run.strategy,
+    env: run.env,
+    runId: run.runId,
+    version: PAYLOAD_VERSION,
+    timestampET: value.tsET,
+  };
+  return { key, value: JSON.stringify(value), headers };
 }
 
 /** The wire form of a heartbeat: key = runId. */

@@ -184,3 +184,37 @@ test('the simulated variant needs no key, runs the simulator, and is otherwise t
   assert.notEqual(sim.name, live.name);
   assert.notEqual(sim.volumes!['kafka-data']!.name, live.volumes!['kafka-data']!.name, 'MOCK bars never land in the live broker volume');
 });
+
+test('the replay file: the same broker and topics, the gateway replaying the mounted folder of results once, as the old sidecar did', async () => {
+  const REPLAY = 'docker-compose.replay.yml';
+  const replay = await loaded([REPLAY], {});
+  const sim = await loaded([SIM], {});
+  assert.deepEqual(Object.keys(replay.services).sort(), ['gateway', 'kafka', 'topics']);
+  for (const name of ['kafka', 'topics']) assert.deepEqual(replay.services[name], sim.services[name], `${name} is the same as in the simulated file`);
+  const gateway = replay.services['gateway']!;
+  assert.deepEqual(gateway.command, ['replay']);
+  assert.equal(gateway.restart, 'no', 'a replay ends by itself');
+  const mount = gateway.volumes!.find((v) => typeof v === 'object' && v.target === '/results');
+  assert.ok(mount && typeof mount === 'object' && mount.read_only === true);
+  assert.ok(
+    existsSync(join(repoPath(), mount.source, 'results.json')) && existsSync(join(repoPath(), mount.source, 'trades.jsonl')),
+    'the default folder is the sample day',
+  );
+  const env = gateway.environment as Record<string, string>;
+  assert.deepEqual(
+    Object.keys(env).filter((n) => !SETTING_NAMES.has(n)),
+    [],
+    'only settings the gateway knows',
+  );
+  const { config } = loadConfig(env);
+  assert.equal(config.replay.resultsPath, posix.join('/results', 'results.json'));
+  assert.equal(config.replay.tradesPath, posix.join('/results', 'trades.jsonl'));
+  assert.equal(config.replay.minuteMs, 60, "the old sidecar's pace");
+  assert.equal(config.replay.env, 'MOCK');
+  const custom = await loaded([REPLAY], { REPLAY_DIR: '/srv/engine/out' });
+  assert.ok(
+    custom.services['gateway']!.volumes!.some((v) => typeof v === 'object' && v.source === '/srv/engine/out' && v.target === '/results'),
+    'REPLAY_DIR picks another folder',
+  );
+  assert.notEqual(replay.name, sim.name);
+});
