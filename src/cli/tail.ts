@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { PortfolioMinute } from '../contracts/engine-events.ts';
 import type { PriceEvent } from '../contracts/price-event.ts';
 import { topicNames } from '../contracts/topics.ts';
 import { createKafkaClient, type KafkaSecurity } from '../kafka/kafka-client.ts';
@@ -43,35 +44,59 @@ export function renderTable(rows: string[][]): string {
   return all.map((r) => r.map((cell, i) => (i === 0 || i === 1 || i === 9 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
 }
 
+/** The portfolio in one line: where the replayed (or live) engine stands. */
+export function portfolioLine(p: PortfolioMinute): string {
+  const money = (n: number): string => n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const sign = (n: number): string => (n >= 0 ? '+' : '');
+  return `PORTFOLIO ${p.portfolioId}  ${p.tsET}  equity ${money(p.equity)}  cash ${money(p.cash)}  pnl ${sign(p.totalPnl)}${money(p.totalPnl)} (${sign(p.totalPnlPct)}${(p.totalPnlPct * 100).toFixed(2)} %)  positions ${p.positions}  trades ${p.tradesToday}`;
+}
+
 /**
- * `sentio-gateway tail`: follows prices.minute.v1 and shows the latest bar per symbol. On a
- * terminal the table redraws in place; piped, it prints one row per record.
+ * `sentio-gateway tail`: follows prices.minute.v1 and shows the latest bar per symbol, with
+ * the portfolio's line under the table once portfolio.minute.v1 has records. On a terminal
+ * the table redraws in place; piped, it prints one line per record.
  */
 export async function tailCommand(settings: TailSettings): Promise<number> {
   const out = settings.out ?? process.stdout;
-  const topic = topicNames(settings.topicPrefix).prices;
+  const names = topicNames(settings.topicPrefix);
+  const topic = names.prices;
   const kafka = createKafkaClient({ brokers: settings.brokers, clientId: settings.clientId, log: settings.log, security: settings.security });
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topic);
+  // The engine's portfolio topic is there once `topics` or a replay made it.
+  const portfolioTopic = (await admin.listTopics()).includes(names.portfolio) ? names.portfolio : null;
+  const portfolioOffsets = portfolioTopic === null ? [] : await admin.fetchTopicOffsets(portfolioTopic);
   await admin.disconnect();
 
   const consumer = kafka.consumer({ groupId: `sentio-tail-${randomUUID()}`, maxWaitTimeInMs: 200 });
   await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.subscribe({ topics: portfolioTopic === null ? [topic] : [topic, portfolioTopic], fromBeginning: true });
   const latest = new Map<string, PriceEvent>();
+  let portfolio: PortfolioMinute | null = null;
   const interactive = out.isTTY === true;
   let redraw: NodeJS.Timeout | null = null;
   const draw = (): void => {
     redraw = null;
     const rows = [...latest.values()].sort((a, b) => a.symbol.localeCompare(b.symbol)).map(tailRow);
-    out.write(`\x1b[H\x1b[2J${topic}  (${latest.size} symbols, Ctrl-C to quit)\n\n${renderTable(rows)}\n`);
+    const under = portfolio === null ? '' : `\n${portfolioLine(portfolio)}\n`;
+    out.write(`\x1b[H\x1b[2J${topic}  (${latest.size} symbols, Ctrl-C to quit)\n\n${renderTable(rows)}\n${under}`);
   };
   if (!interactive) out.write(renderTable([]) + '\n');
 
   await consumer.run({
-    eachMessage: async ({ message }) => {
+    eachMessage: async ({ topic: from, message }) => {
       if (message.value === null) return;
+      if (from === portfolioTopic) {
+        try {
+          portfolio = JSON.parse(message.value.toString('utf8')) as PortfolioMinute;
+        } catch {
+          return;
+        }
+        if (interactive) redraw ??= setTimeout(draw, 200);
+        else out.write(portfolioLine(portfolio) + '\n');
+        return;
+      }
       let event: PriceEvent;
       try {
         event = JSON.parse(message.value.toString('utf8')) as PriceEvent;
@@ -90,6 +115,9 @@ export async function tailCommand(settings: TailSettings): Promise<number> {
     const start = Math.max(Number(low), Number(high) - settings.backlog);
     consumer.seek({ topic, partition, offset: String(start) });
   }
+  // Only the newest portfolio record matters.
+  for (const { partition, high, low } of portfolioOffsets)
+    consumer.seek({ topic: portfolioTopic!, partition, offset: String(Math.max(Number(low), Number(high) - 1)) });
 
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
