@@ -8,9 +8,10 @@
  *   node scripts/make-replay-sample.ts
  */
 import { writeFileSync } from 'node:fs';
+import { DEFAULT_SYMBOLS } from '../src/contracts/polygon-wire.ts';
 import { seededRandom } from '../harness/random.ts';
 
-const SYMBOLS = ['TQQQ', 'SQQQ', 'TNA', 'TZA', 'UVXY', 'SVIX', 'SOXS', 'SOXL', 'SPXL', 'SPXS', 'FAS', 'FAZ'];
+const SYMBOLS = [...DEFAULT_SYMBOLS];
 const START_PRICES = [61.2, 18.4, 42.7, 22.1, 24.3, 35.8, 19.6, 28.9, 167.4, 8.15, 128.6, 10.9];
 const OPEN_MS = Date.parse('2026-03-10T13:30:00Z'); // 09:30 New York (EDT)
 const BARS = 391;

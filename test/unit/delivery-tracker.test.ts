@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BarSource, PriceEvent } from '../../src/contracts/price-event.ts';
-import { formatTsET, MINUTE_MS } from '../../src/contracts/time-format.ts';
+import { MINUTE_MS } from '../../src/contracts/time-format.ts';
+import { priceEventAt } from '../support/fixtures.ts';
 import { DeliveryTracker } from '../../src/kafka/delivery-tracker.ts';
 import type { GatewayRecord } from '../../src/kafka/gateway-records.ts';
 import { createMetrics } from '../../src/ops/metrics.ts';
@@ -10,21 +11,7 @@ const T0 = Date.parse('2026-03-10T14:00:00Z');
 const m = (i: number) => T0 + i * MINUTE_MS;
 
 function event(symbol: string, i: number, source: BarSource = 'live', revision = 0): PriceEvent {
-  return {
-    symbol,
-    tsET: formatTsET(m(i)),
-    open: 1,
-    high: 1,
-    low: 1,
-    close: 1,
-    volume: 1,
-    vwap: null,
-    startMs: m(i),
-    endMs: m(i + 1),
-    barId: null,
-    source,
-    revision,
-  };
+  return priceEventAt(symbol, m(i), source, revision);
 }
 
 function bar(e: PriceEvent, receivedAt: number | null = null): GatewayRecord {

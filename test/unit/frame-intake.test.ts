@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { FeedClock } from '../../src/clock/feed-clock.ts';
 import { MINUTE_MS } from '../../src/contracts/time-format.ts';
 import { FrameIntake, FUTURE_BAR_TOLERANCE_MS, type MarketEventSink } from '../../src/feed/frame-intake.ts';
 import type { ParsedAggregate, ParsedFrame } from '../../src/feed/parse-frame.ts';
 import { firstWatchedMinute } from '../../src/feed/socket-watch.ts';
-import { createLogger } from '../../src/ops/logger.ts';
+import { capturedLog } from '../support/fixtures.ts';
 import { createMetrics, type GatewayMetrics } from '../../src/ops/metrics.ts';
 
 const T0 = Date.parse('2026-03-10T14:00:00Z');
@@ -36,17 +35,7 @@ function setup() {
       live.push(event);
     },
   };
-  const lines: Record<string, unknown>[] = [];
-  const stream = new PassThrough();
-  stream.on('data', (chunk: Buffer) =>
-    lines.push(
-      ...chunk
-        .toString('utf8')
-        .split('\n')
-        .filter((l) => l !== '')
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-    ),
-  );
+  const { log, lines } = capturedLog();
   const metrics = createMetrics({ symbols: ['TQQQ', 'SQQQ'], version: 'test' });
   const intake = new FrameIntake({
     symbols: ['TQQQ', 'SQQQ'],
@@ -54,7 +43,7 @@ function setup() {
     feedClock,
     sink,
     metrics,
-    log: createLogger({ level: 'info', secrets: [], destination: stream }),
+    log,
   });
   return { intake, feedClock, calls, live, lines, metrics, setNow: (ms: number) => void (now = ms), failNextLive: () => void (failNext = true) };
 }

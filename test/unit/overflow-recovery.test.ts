@@ -1,33 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
-import { formatTsET, MINUTE_MS } from '../../src/contracts/time-format.ts';
-import type { PriceEvent } from '../../src/contracts/price-event.ts';
+import { MINUTE_MS } from '../../src/contracts/time-format.ts';
 import type { GatewayRecord, RecordMeta } from '../../src/kafka/gateway-records.ts';
 import { OverflowRecovery } from '../../src/kafka/overflow-recovery.ts';
 import { RecordSink } from '../../src/kafka/record-sink.ts';
-import { createLogger } from '../../src/ops/logger.ts';
+import { capturedLog, priceEventAt } from '../support/fixtures.ts';
 import { createMetrics } from '../../src/ops/metrics.ts';
 
 const T0 = Date.parse('2026-03-10T14:00:00Z');
 
 function record(symbol: string, i: number): GatewayRecord {
-  const startMs = T0 + i * MINUTE_MS;
-  const event: PriceEvent = {
-    symbol,
-    tsET: formatTsET(startMs),
-    open: 1,
-    high: 1,
-    low: 1,
-    close: 1,
-    volume: 1,
-    vwap: null,
-    startMs,
-    endMs: startMs + MINUTE_MS,
-    barId: null,
-    source: 'live',
-    revision: 0,
-  };
+  const event = priceEventAt(symbol, T0 + i * MINUTE_MS);
   return { topic: 'prices', message: { key: symbol, value: `${symbol}${i}`, headers: {} }, meta: { kind: 'bar', event, receivedAt: null } };
 }
 
@@ -53,17 +36,7 @@ function fakeProducer() {
 function setup(maxBuffered: number) {
   const kafka = fakeProducer();
   const metrics = createMetrics({ symbols: ['A', 'B'], version: 'test' });
-  const lines: string[] = [];
-  const stream = new PassThrough();
-  stream.on('data', (chunk: Buffer) =>
-    lines.push(
-      ...chunk
-        .toString('utf8')
-        .split('\n')
-        .filter((l) => l !== ''),
-    ),
-  );
-  const log = createLogger({ level: 'info', secrets: [], destination: stream });
+  const { log, lines } = capturedLog();
   const sink = new RecordSink<RecordMeta>({ producer: kafka.producer, maxBuffered, retryMinMs: 1, retryMaxMs: 2, metrics, log });
   const calls: string[] = [];
   const replayed: Promise<void> = new Promise((resolve) => {
@@ -96,7 +69,7 @@ test('a full buffer: the symbol hit is taken back whole, forgotten newest first,
   const dropped = (await metrics.eventsDropped.get()).values.find((v) => v.labels.reason === 'buffer_overflow');
   assert.equal(dropped?.value, 1, 'only the bar pushed out is counted as dropped; the ones taken back come back from REST');
   assert.equal(sink.buffered, 3, "B's records stay queued");
-  assert.ok(lines.some((l) => l.includes('bar buffer full: oldest bars dropped')));
+  assert.ok(lines.some((l) => l.msg === 'bar buffer full: oldest bars dropped; their symbols will be replayed from REST'));
   // Nothing is replayed while Kafka is down: the replay would only overflow again.
   const sent = kafka.nextSend();
   kafka.up();
