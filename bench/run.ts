@@ -33,7 +33,7 @@ import type { BenchContext } from './lib/rig.ts';
 import { r, sleep } from './lib/stats.ts';
 import { runBurstAndDay, runBurstBrokerDefaults, type BrokerDefaultsResult, type BurstOutcome } from './scenarios/burst.ts';
 import { runFirehose, type FirehoseOutcome } from './scenarios/firehose.ts';
-import { runLive12 } from './scenarios/live12.ts';
+import { LIVE12_HA, runLive12 } from './scenarios/live12.ts';
 import { runProducerPerf, type ProducerPerfRun } from './scenarios/producer-limit.ts';
 
 const SCENARIOS = ['live12', 'burstDefaults', 'burst', 'firehose', 'producerLimit'] as const;
@@ -179,6 +179,9 @@ async function main(): Promise<number> {
   try {
     const live12 = await attempt('live12', () => runLive12(ctx));
     if (live12) results['live12'] = live12;
+    // Beside it, in the same sitting: the same minutes with transactional writes (HA_MODE=kafka).
+    const live12Ha = await attempt('live12Ha', () => runLive12(ctx, LIVE12_HA));
+    if (live12Ha) results['live12Ha'] = live12Ha;
     {
       // The floor under live12's latency: Kafka's own Java producer, one record at a time
       // (linger.ms=0) at a live-like rate, acks=all, on the same broker. Its send -> ack
@@ -342,6 +345,12 @@ function renderTable(res: Record<string, unknown>): string {
       'ms',
     ]);
   shareRow('live12', 'live12.cpuPct');
+  add('live12Ha', 'HA_MODE=kafka: send -> consumer p50 / p99 / max', 'live12Ha.p50Ms', 'ms');
+  if (get(res, 'live12Ha') !== undefined)
+    rows[rows.length - 1]![2] = `${fmt(get(res, 'live12Ha.p50Ms'))} / ${fmt(get(res, 'live12Ha.p99Ms'))} / ${fmt(get(res, 'live12Ha.maxMs'))}`;
+  add('live12Ha', 'HA_MODE=kafka: gateway frame -> ack p50 / p99', 'live12Ha.gatewayFrameToAck.p50Ms', 'ms');
+  if (get(res, 'live12Ha') !== undefined)
+    rows[rows.length - 1]![2] = `${fmt(get(res, 'live12Ha.gatewayFrameToAck.p50Ms'))} / ${fmt(get(res, 'live12Ha.gatewayFrameToAck.p99Ms'))}`;
   add('burst', 'first frame -> last record, median / max', 'burst.allAckedMs', 'ms');
   if (get(res, 'burst') !== undefined) rows[rows.length - 1]![2] = `${fmt(get(res, 'burst.allAckedMs'))} / ${fmt(get(res, 'burst.allAckedMsMax'))}`;
   add('burst', 'last frame -> last record (median)', 'burst.lastFrameToAckMs', 'ms');

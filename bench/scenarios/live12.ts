@@ -44,7 +44,18 @@ export interface Live12Result {
   gatewayExit: string;
 }
 
-export async function runLive12(ctx: BenchContext): Promise<Live12Result> {
+/** A run of the scenario: plain, or as a one-gateway HA group (transactional writes). */
+export interface Live12Variant {
+  /** Names the rig, the consumer group and the progress lines. */
+  label: string;
+  env?: Record<string, string>;
+}
+
+/** The same minutes with `HA_MODE=kafka`: the latency cost of one transaction per batch. */
+export const LIVE12_HA: Live12Variant = { label: 'live12Ha', env: { HA_MODE: 'kafka', HA_SESSION_TIMEOUT_MS: '6000' } };
+
+export async function runLive12(ctx: BenchContext, variant: Live12Variant = { label: 'live12' }): Promise<Live12Result> {
+  const { label } = variant;
   const minutes = ctx.quick ? 40 : 210;
   const msPerMinute = ctx.quick ? 150 : 250;
   const symbols: string[] = [...DEFAULT_SYMBOLS];
@@ -52,8 +63,9 @@ export async function runLive12(ctx: BenchContext): Promise<Live12Result> {
   // The market opens while the gateway starts; the first bar sent is that of the minute
   // in progress once it is subscribed.
   const rig = await startRig(ctx, {
-    name: 'live12',
+    name: label,
     symbols,
+    ...(variant.env === undefined ? {} : { env: variant.env }),
     startMarketMs: FIRST_MINUTE - 10 * MINUTE_MS,
     msPerMinute,
     topicMaxMessageBytes: null,
@@ -61,18 +73,18 @@ export async function runLive12(ctx: BenchContext): Promise<Live12Result> {
   try {
     const firstBar = minuteStart(rig.ls.clock.now());
     const rest = rig.gw.proc();
-    const consumer = await startConsumer(ctx.brokers, rig.topic, `bench-${ctx.runTag}-live12`);
+    const consumer = await startConsumer(ctx.brokers, rig.topic, `bench-${ctx.runTag}-${label}`);
     const sent = new Map<string, number>();
     let before = await rig.gw.metrics();
     let cpuBefore = rig.gw.proc()?.cpuSec ?? null;
     let meter = cpuMeter(() => rig.gw.pid, ctx.brokerCpuSec);
     const total = WARMUP_MINUTES + minutes;
-    ctx.say(`live12: ${minutes} minutes at ${msPerMinute} ms per market minute (+${WARMUP_MINUTES} warm-up)`);
+    ctx.say(`${label}: ${minutes} minutes at ${msPerMinute} ms per market minute (+${WARMUP_MINUTES} warm-up)`);
     for (let m = 0; m < total; m++) {
       const startMs = firstBar + m * MINUTE_MS;
       if (m === WARMUP_MINUTES) {
         // Measurement starts once the warm-up minutes are through the gateway.
-        await consumer.waitForCount(WARMUP_MINUTES * symbols.length, 15_000).catch((error: Error) => ctx.say(`live12: warm-up: ${error.message}`));
+        await consumer.waitForCount(WARMUP_MINUTES * symbols.length, 15_000).catch((error: Error) => ctx.say(`${label}: warm-up: ${error.message}`));
         consumer.drain();
         before = await rig.gw.metrics();
         cpuBefore = rig.gw.proc()?.cpuSec ?? null;

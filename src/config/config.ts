@@ -69,6 +69,7 @@ export interface GatewayConfig {
   /** The simulator's wall ms per market minute (REPLAY_SPEED_MS, 1000 when unset). */
   replaySpeedMs: number;
   replay: ReplayConfig;
+  ha: HaConfig;
   /** null: the simulator starts at the current instant. */
   simStartMs: number | null;
   /** Simulator: how far its feed (socket and REST) runs behind its clock, market ms. */
@@ -90,6 +91,14 @@ export interface ReplayConfig {
   /** ENV, MOCK when unset: a replay is not the live market. */
   env: FeedEnv;
   portfolioId: string;
+}
+
+/** Active/standby through Kafka (HA_MODE=kafka). */
+export interface HaConfig {
+  mode: 'off' | 'kafka';
+  /** Consumer group of the coordination topic, and the transactional id of every gateway of the group. */
+  groupId: string;
+  sessionTimeoutMs: number;
 }
 
 export interface GatewaySecrets {

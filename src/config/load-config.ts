@@ -174,6 +174,11 @@ export function loadConfig(env: Env = process.env): { config: GatewayConfig; sec
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 100),
     marketClock: oneOf<'wall' | 'simulator'>('MARKET_CLOCK', ['wall', 'simulator']),
     replaySpeedMs: speed ?? 1000,
+    ha: {
+      mode: oneOf<'off' | 'kafka'>('HA_MODE', ['off', 'kafka']),
+      groupId: raw('HA_GROUP_ID') ?? `${topicPrefix}gateway`,
+      sessionTimeoutMs: integer('HA_SESSION_TIMEOUT_MS', 6_000, 300_000),
+    },
     replay: {
       resultsPath,
       tradesPath: raw('TRADES_PATH') ?? null,

@@ -144,6 +144,22 @@ export const SETTINGS = [
       'replay, without RESULTS_PATH: the day (YYYY-MM-DD) whose regular-session minute aggregates of SYMBOLS are replayed from REST (the vendor with a key, the built-in simulator without): prices and heartbeats only.',
   },
   { name: 'PORTFOLIO_ID', default: 'default', description: 'replay: the key of the portfolio.minute.v1 records.' },
+  {
+    name: 'HA_MODE',
+    default: 'off',
+    description:
+      'off, or kafka: active/standby. Gateways of one HA_GROUP_ID elect a leader through Kafka; only the leader holds the vendor socket, and its writes are transactional (consumers read with isolation.level=read_committed).',
+  },
+  {
+    name: 'HA_GROUP_ID',
+    default: null,
+    description: 'HA_MODE=kafka: the consumer group (and transactional id) of the gateways that share one vendor connection. Unset: ${TOPIC_PREFIX}gateway.',
+  },
+  {
+    name: 'HA_SESSION_TIMEOUT_MS',
+    default: '10000',
+    description: 'HA_MODE=kafka: how long a leader that died (no clean leave) keeps the role before a standby takes it (6000 to 300000).',
+  },
   { name: 'LOG_LEVEL', default: 'info', description: 'trace | debug | info | warn | error | fatal | silent.' },
 ] as const satisfies readonly SettingSpec[];
 

@@ -1,6 +1,10 @@
 /** The record published to `${TOPIC_PREFIX}heartbeat.v1` (key: runId). */
 
-export type HeartbeatStatus = 'ok' | 'degraded' | 'down' | 'stopped';
+/** `standby`: an active/standby gateway (HA_MODE=kafka) that does not lead, ready to take over. */
+export type HeartbeatStatus = 'ok' | 'degraded' | 'down' | 'stopped' | 'standby';
+
+/** `single` when HA is off; with HA_MODE=kafka, whether this gateway leads its group. */
+export type GatewayRole = 'single' | 'leader' | 'standby';
 
 export type MarketSession = 'pre' | 'regular' | 'post' | 'closed';
 
@@ -26,4 +30,5 @@ export interface Heartbeat {
   marketSession: MarketSession;
   /** Latest minute for which every symbol has a record; null until one has. */
   completeTsET: string | null;
+  role: GatewayRole;
 }

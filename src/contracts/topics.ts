@@ -15,6 +15,14 @@ export interface TopicNames {
   trades: string;
 }
 
+/**
+ * The coordination topic of active/standby (HA_MODE=kafka): one partition, never written;
+ * the gateway that holds its partition in the HA group leads. The gateway provisions it.
+ */
+export function leadershipTopic(prefix: string = DEFAULT_TOPIC_PREFIX): string {
+  return `${prefix}gateway.leadership.v1`;
+}
+
 export function topicNames(prefix: string = DEFAULT_TOPIC_PREFIX): TopicNames {
   return {
     prices: `${prefix}prices.minute.v1`,

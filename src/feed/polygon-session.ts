@@ -41,7 +41,17 @@ export interface PolygonSessionOptions {
   listener: SessionListener;
   /** Market time, stamped on pings so a pong tells when the server was last known to be current. */
   now?(): number;
+  /**
+   * A takeover (HA_MODE=kafka): until this performance.now(), `max_connections` (the
+   * previous leader still holds the vendor's one slot) is retried within a second, jittered,
+   * instead of after MAX_CONNECTIONS_RETRY_MS.
+   */
+  takeoverUntil?: number;
 }
+
+/** During a takeover, the vendor slot is retried this soon (jittered between the two). */
+const TAKEOVER_RETRY_MIN_MS = 200;
+const TAKEOVER_RETRY_MAX_MS = 1_000;
 
 /** Why a connection attempt or a session ended; carries the vendor's reason. */
 export class FeedDisconnect extends Error {
@@ -142,9 +152,13 @@ export class PolygonSession {
 
   async #waitBeforeRetry(reason: DisconnectReason, attempt: number, detail: string): Promise<void> {
     if (this.#stop.signal.aborted) return;
-    const delayMs = reconnectDelayMs(reason, attempt, this.#o.backoff, this.#o.random);
+    const takeover =
+      (reason === 'max_connections' || reason === 'disconnect') && this.#o.takeoverUntil !== undefined && performance.now() < this.#o.takeoverUntil;
+    const delayMs = takeover
+      ? Math.round(TAKEOVER_RETRY_MIN_MS + (this.#o.random ?? Math.random)() * (TAKEOVER_RETRY_MAX_MS - TAKEOVER_RETRY_MIN_MS))
+      : reconnectDelayMs(reason, attempt, this.#o.backoff, this.#o.random);
     this.#setState('backoff', reason);
-    this.#report({ kind: 'reconnect', reason, attempt, delayMs, detail });
+    this.#report({ kind: 'reconnect', reason, attempt, delayMs, detail, takeover });
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.#delayTimer = null;

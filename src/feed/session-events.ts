@@ -10,7 +10,7 @@ export type FeedState = (typeof FEED_STATES)[number];
 /** What the vendor session reports. */
 export type SessionEvent =
   | { kind: 'state'; state: FeedState; reason: DisconnectReason | null; symbols: number }
-  | { kind: 'reconnect'; reason: DisconnectReason; attempt: number; delayMs: number; detail: string };
+  | { kind: 'reconnect'; reason: DisconnectReason; attempt: number; delayMs: number; detail: string; takeover: boolean };
 
 /**
  * The one place a session event becomes its metric and its log line. Without metrics (a
@@ -27,6 +27,13 @@ export function sessionEvents(metrics: GatewayMetrics | undefined, log: Logger):
         return;
       case 'reconnect': {
         metrics?.reconnects.inc({ reason: event.reason });
+        if (event.takeover) {
+          log.warn(
+            { reason: event.reason, attempt: event.attempt, delayMs: event.delayMs },
+            `vendor slot still held, by the previous leader as a rule (takeover); next attempt in ${event.delayMs} ms`,
+          );
+          return;
+        }
         const level = event.reason === 'auth_failed' || event.reason === 'max_connections' ? 'error' : 'warn';
         log[level](
           { reason: event.reason, attempt: event.attempt, delayMs: event.delayMs, detail: event.detail },

@@ -1,6 +1,7 @@
 import type { Calendar } from '../bars/calendar.ts';
 import type { MarketClock } from '../clock/market-clock.ts';
 import type { GatewayConfig } from '../config/config.ts';
+import type { GatewayRole } from '../contracts/heartbeat.ts';
 import type { TopicNames } from '../contracts/topics.ts';
 import type { Readiness } from '../ops/health.ts';
 import type { Logger } from '../ops/logger.ts';
@@ -30,6 +31,8 @@ export interface Gateway {
   readonly kafkaBootstrapServers: string[];
   readonly simulator: Simulator | null;
   readiness(): Readiness;
+  /** `single` (HA_MODE=off), or whether it leads its HA group now. */
+  role(): GatewayRole;
   /** Stops reading, flushes Kafka, publishes a `stopped` heartbeat, releases everything. */
   shutdown(): Promise<ShutdownResult>;
 }

@@ -4,7 +4,7 @@ import type { GatewayConfig, GatewaySecrets } from '../config/config.ts';
 import { createKafkaClient, kafkaSecurity } from '../kafka/kafka-client.ts';
 import { rememberingPartitioner } from '../kafka/key-partitioner.ts';
 import { provisionTopics } from '../kafka/provision-topics.ts';
-import { gatewayTopicSpecs, sentioTopicSpecs } from '../kafka/topic-specs.ts';
+import { gatewayTopicSpecs, leadershipTopicSpec, sentioTopicSpecs } from '../kafka/topic-specs.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { CleanupStack } from './cleanup-stack.ts';
 import { StartupProblem } from './startup-problem.ts';
@@ -34,6 +34,8 @@ export async function openKafka(
     // `run` writes prices and heartbeats; `replay` writes the engine topics too.
     const settings = { prefix: config.topicPrefix, tradesRetentionDays: config.tradesRetentionDays };
     const specs = writes === 'all' ? sentioTopicSpecs(settings) : gatewayTopicSpecs(settings);
+    // Active/standby elects its leader on a topic of its own (one partition).
+    if (writes === 'gateway' && config.ha.mode === 'kafka') specs.push(leadershipTopicSpec(config.topicPrefix));
     for (const o of await provisionTopics(kafka, specs, { partitions: config.topicPartitions, replicationFactor: config.topicReplicationFactor })) {
       if (o.created) log.info({ topic: o.topic }, 'topic created');
       if (o.differences.length > 0) log.warn({ topic: o.topic, differences: o.differences }, 'topic settings differ from the spec (left unchanged)');

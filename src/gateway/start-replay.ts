@@ -77,6 +77,7 @@ export async function replayDay(config: GatewayConfig, secrets: GatewaySecrets, 
         uptimeMs: minute.minuteMs + MINUTE_MS - plan[0]!.minuteMs,
         marketSession: minute.marketSession,
         completeMinuteMs: minute.completeMinuteMs,
+        role: 'single',
       });
 
     // --- one market minute per REPLAY_SPEED_MS --------------------------------------------

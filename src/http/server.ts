@@ -8,6 +8,8 @@ export interface HttpServerOptions {
   registry: Registry;
   /** Current readiness, with any extra detail worth showing an operator. */
   readiness(): Readiness & { detail?: Record<string, unknown> };
+  /** Called before each scrape, so gauges derived from the state (readiness) are current. */
+  beforeScrape?(): void;
 }
 
 /**
@@ -28,6 +30,7 @@ export function createHttpServer(options: HttpServerOptions) {
   });
 
   app.get('/metrics', async (_request, reply) => {
+    options.beforeScrape?.();
     const text = await options.registry.metrics();
     return reply.type(options.registry.contentType).send(text);
   });

@@ -1,4 +1,4 @@
-import type { Heartbeat, HeartbeatStatus, MarketSession } from '../contracts/heartbeat.ts';
+import type { GatewayRole, Heartbeat, HeartbeatStatus, MarketSession } from '../contracts/heartbeat.ts';
 import { formatTsET } from '../contracts/time-format.ts';
 import type { RunIdentity } from './price-record.ts';
 
@@ -15,6 +15,7 @@ export interface HeartbeatSnapshot {
   uptimeMs: number;
   marketSession: MarketSession;
   completeMinuteMs: number | null;
+  role: GatewayRole;
 }
 
 export function buildHeartbeat(run: RunIdentity & { version: string }, s: HeartbeatSnapshot): Heartbeat {
@@ -34,5 +35,6 @@ export function buildHeartbeat(run: RunIdentity & { version: string }, s: Heartb
     env: run.env,
     marketSession: s.marketSession,
     completeTsET: s.completeMinuteMs === null ? null : formatTsET(s.completeMinuteMs),
+    role: s.role,
   };
 }

@@ -31,7 +31,7 @@ export async function provisionTopics(client: KafkaClient, specs: TopicSpec[], s
         waitForLeaders: true,
         topics: missing.map((s) => ({
           topic: s.topic,
-          numPartitions: settings.partitions,
+          numPartitions: s.partitions ?? settings.partitions,
           replicationFactor: settings.replicationFactor,
           configEntries: Object.entries(s.configs).map(([name, value]) => ({ name, value })),
         })),

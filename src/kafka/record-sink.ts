@@ -4,7 +4,7 @@ import type { Producer } from 'kafkajs';
 import type { Logger } from '../ops/logger.ts';
 import type { GatewayMetrics } from '../ops/metrics.ts';
 import type { KafkaMessage } from './price-record.ts';
-import { sinkEvents, type SinkEvent } from './sink-events.ts';
+import { sinkEvents, type SinkCargo, type SinkEvent } from './sink-events.ts';
 
 /** A record on its way to Kafka, with whatever the caller wants back when it is acknowledged. */
 export interface OutboundRecord<M> {
@@ -21,12 +21,20 @@ export interface RecordSinkHooks<M> {
   onOverflow?(records: OutboundRecord<M>[]): void;
   /** Called on every failed send attempt. */
   onSendError?(error: Error, attempt: number): void;
+  /** A transactional producer was fenced (another took its transactional id): the sink has stopped for good. */
+  onFenced?(error: Error): void;
   onWritableChange?(writable: boolean): void;
   onBufferChange?(buffered: number): void;
 }
 
 export interface RecordSinkOptions<M> {
-  producer: Pick<Producer, 'sendBatch'>;
+  /** With `transactional`, a producer with a transactional id (and `transaction`). */
+  producer: Pick<Producer, 'sendBatch'> & Partial<Pick<Producer, 'transaction'>>;
+  /**
+   * Each request as one transaction (HA_MODE=kafka): a producer fenced by a newer one with
+   * the same transactional id can then not write a single record.
+   */
+  transactional?: boolean;
   /** Data records (bars) held while Kafka is slow or down; beyond it the oldest are dropped. */
   maxBuffered: number;
   /** Control records (heartbeats) are few and only the newest matter. */
@@ -45,6 +53,12 @@ export interface RecordSinkOptions<M> {
   /** Where the sink reports failed sends, writability and its buffer (with `log`). */
   metrics?: GatewayMetrics;
   log?: Logger;
+  /**
+   * What it carries: `bars` (default) own `sentio_gateway_kafka_writable` and
+   * `sentio_gateway_buffered_bars`; a `heartbeats` sink beside them reports its failed sends
+   * and logs its writability, but leaves those gauges to the bars.
+   */
+  carries?: SinkCargo;
 }
 
 /** Approximate wire size of a record: what counts against the broker's batch limit. */
@@ -106,8 +120,10 @@ class Fifo<T> {
  * retries a failed request until it is acknowledged or the sink is stopped.
  */
 export class RecordSink<M> {
-  readonly #options: Required<Omit<RecordSinkOptions<M>, 'hooks' | 'producer' | 'metrics' | 'log'>>;
-  readonly #producer: Pick<Producer, 'sendBatch'>;
+  readonly #options: Required<Omit<RecordSinkOptions<M>, 'hooks' | 'producer' | 'metrics' | 'log' | 'transactional' | 'carries'>>;
+  readonly #producer: RecordSinkOptions<M>['producer'];
+  readonly #transactional: boolean;
+  #fenced = false;
   readonly #listeners: RecordSinkHooks<M>[];
   readonly #data = new Fifo<OutboundRecord<M>>();
   #control: OutboundRecord<M>[] = [];
@@ -122,8 +138,10 @@ export class RecordSink<M> {
 
   constructor(options: RecordSinkOptions<M>) {
     this.#producer = options.producer;
+    this.#transactional = options.transactional ?? false;
+    if (this.#transactional && options.producer.transaction === undefined) throw new TypeError('a transactional sink needs a producer with transaction()');
     this.#listeners = options.hooks === undefined ? [] : [options.hooks];
-    this.#report = options.metrics !== undefined && options.log !== undefined ? sinkEvents(options.metrics, options.log) : () => undefined;
+    this.#report = options.metrics !== undefined && options.log !== undefined ? sinkEvents(options.metrics, options.log, options.carries) : () => undefined;
     this.#options = {
       maxBuffered: options.maxBuffered,
       maxControl: options.maxControl ?? 8,
@@ -136,6 +154,11 @@ export class RecordSink<M> {
 
   get writable(): boolean {
     return this.#writable;
+  }
+
+  /** True once a newer producer with the same transactional id took over: nothing more is written. */
+  get fenced(): boolean {
+    return this.#fenced;
   }
 
   /** Most data records held (MAX_BUFFERED_BARS). */
@@ -279,7 +302,13 @@ export class RecordSink<M> {
       await pRetry(
         async () => {
           if (this.#abort.signal.aborted) throw new AbortError('sink stopped');
-          await this.#producer.sendBatch({ topicMessages, acks: -1 });
+          try {
+            await this.#write(topicMessages);
+          } catch (error) {
+            // Fenced: retrying can only fail again, and must not succeed by some other path.
+            if (this.#transactional && isFencing(error)) throw new AbortError(error as Error);
+            throw error;
+          }
         },
         {
           retries: Number.POSITIVE_INFINITY,
@@ -296,9 +325,33 @@ export class RecordSink<M> {
       );
       this.#setWritable(true);
       return true;
-    } catch {
+    } catch (error) {
+      if (this.#transactional && !this.#abort.signal.aborted && isFencing(error)) this.#fence(error as Error);
       return false;
     }
+  }
+
+  async #write(topicMessages: { topic: string; messages: KafkaMessage[] }[]): Promise<void> {
+    if (!this.#transactional) {
+      await this.#producer.sendBatch({ topicMessages, acks: -1 });
+      return;
+    }
+    const transaction = await this.#producer.transaction!();
+    try {
+      await transaction.sendBatch({ topicMessages, acks: -1 });
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  #fence(error: Error): void {
+    this.#fenced = true;
+    this.#setWritable(false);
+    this.#report({ kind: 'fenced', error: error.message });
+    this.#abort.abort(error);
+    for (const l of this.#listeners) l.onFenced?.(error);
   }
 
   #setWritable(writable: boolean): void {
@@ -312,4 +365,14 @@ export class RecordSink<M> {
   markConnected(): void {
     this.#setWritable(true);
   }
+}
+
+/**
+ * A transactional producer that another one with the same transactional id replaced: the
+ * broker refuses its epoch, or kafkajs's transaction state is left where the refusal found it.
+ */
+export function isFencing(error: unknown): boolean {
+  const e = error as { type?: unknown; name?: unknown; message?: unknown };
+  if (e.type === 'INVALID_PRODUCER_EPOCH' || e.type === 'PRODUCER_FENCED') return true;
+  return e.name === 'KafkaJSNonRetriableError' && typeof e.message === 'string' && e.message.startsWith('Transaction state exception');
 }

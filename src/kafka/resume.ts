@@ -11,7 +11,8 @@ export interface TailReadOptions {
 /**
  * Reads the newest records of the prices topic: the gateway's memory across restarts
  * (the container keeps nothing on disk). Resolves with the events in offset order per
- * partition; an absent or empty topic yields none.
+ * partition; an absent or empty topic yields none. Read committed (kafkajs's default): after
+ * a takeover, exactly what the fenced leader's committed batches hold.
  */
 export async function readPriceTail(kafka: KafkaClient, topic: string, options: TailReadOptions): Promise<PriceEvent[]> {
   const admin = kafka.admin();
@@ -37,6 +38,15 @@ export async function readPriceTail(kafka: KafkaClient, topic: string, options: 
     await consumer.subscribe({ topic, fromBeginning: true });
     const finished = new Promise<void>((resolve, reject) => {
       timer = setTimeout(() => reject(new Error(`reading the tail of ${topic} took longer than ${options.timeoutMs} ms`)), options.timeoutMs);
+      // Done when every partition was read to its end. Transactional writes (HA_MODE=kafka)
+      // end a partition with a control record, or with an aborted batch, which kafkajs never
+      // hands to eachBatch; it reports their offsets only in this event.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        const mark = marks.find((m) => m.partition === payload.partition);
+        if (payload.topic !== topic || mark === undefined || Number(payload.lastOffset) < mark.end - 1) return;
+        pending.delete(payload.partition);
+        if (pending.size === 0) resolve();
+      });
       void consumer
         .run({
           autoCommit: false,
@@ -52,9 +62,6 @@ export async function readPriceTail(kafka: KafkaClient, topic: string, options: 
                 // Not ours to judge: a record we cannot read teaches us nothing.
               }
             }
-            const last = Number(batch.lastOffset());
-            if (last >= mark.end - 1) pending.delete(batch.partition);
-            if (pending.size === 0) resolve();
           },
         })
         .catch(reject);

@@ -4,13 +4,27 @@ import { throttle } from '../ops/throttle.ts';
 
 /** What the record sink reports. */
 export type SinkEvent =
-  { kind: 'send_failed'; error: string; attempt: number } | { kind: 'writable'; writable: boolean } | { kind: 'buffered'; records: number };
+  | { kind: 'send_failed'; error: string; attempt: number }
+  | { kind: 'writable'; writable: boolean }
+  | { kind: 'buffered'; records: number }
+  /** A transactional producer was fenced by a newer one with its transactional id. */
+  | { kind: 'fenced'; error: string };
 
-/** The one place a sink event becomes its metric and its (rate-limited) log line. */
-export function sinkEvents(metrics: GatewayMetrics, log: Logger): (event: SinkEvent) => void {
-  const logSendError = throttle(1000, (error: string, attempt: number) => log.warn({ attempt, error }, 'Kafka send failed; retrying'));
-  metrics.kafkaWritable.set(0);
-  metrics.bufferedBars.set(0);
+/** What a sink carries: the data path's records, or the heartbeats beside them. */
+export type SinkCargo = 'bars' | 'heartbeats';
+
+/**
+ * The one place a sink event becomes its metric and its (rate-limited) log line. The gauges
+ * of writability and the buffer belong to the sink of bars; a heartbeat sink beside it only
+ * counts its failures and logs, so the two never overwrite each other's gauges.
+ */
+export function sinkEvents(metrics: GatewayMetrics, log: Logger, carries: SinkCargo = 'bars'): (event: SinkEvent) => void {
+  const bars = carries === 'bars';
+  const logSendError = throttle(1000, (error: string, attempt: number) => log.warn({ attempt, error, carries }, 'Kafka send failed; retrying'));
+  if (bars) {
+    metrics.kafkaWritable.set(0);
+    metrics.bufferedBars.set(0);
+  }
   return (event) => {
     switch (event.kind) {
       case 'send_failed':
@@ -18,12 +32,16 @@ export function sinkEvents(metrics: GatewayMetrics, log: Logger): (event: SinkEv
         logSendError(event.error, event.attempt);
         return;
       case 'writable':
-        metrics.kafkaWritable.set(event.writable ? 1 : 0);
-        if (event.writable) log.info({ writable: true }, 'Kafka is writable');
-        else log.warn({ writable: false }, 'Kafka is not writable; buffering bars');
+        if (bars) metrics.kafkaWritable.set(event.writable ? 1 : 0);
+        if (event.writable) log.info({ writable: true, carries }, 'Kafka is writable');
+        else log.warn({ writable: false, carries }, bars ? 'Kafka is not writable; buffering bars' : 'Kafka is not writable; holding heartbeats');
         return;
       case 'buffered':
-        metrics.bufferedBars.set(event.records);
+        if (bars) metrics.bufferedBars.set(event.records);
+        return;
+      case 'fenced':
+        metrics.kafkaErrors.inc({ operation: 'fenced' });
+        log.error({ error: event.error }, 'fenced: another gateway of the HA group took over; this one writes nothing more');
         return;
     }
   };

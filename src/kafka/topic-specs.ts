@@ -1,4 +1,4 @@
-import { topicNames } from '../contracts/topics.ts';
+import { leadershipTopic, topicNames } from '../contracts/topics.ts';
 
 /** What a sentio topic must look like when the gateway creates it. */
 export interface TopicSpec {
@@ -6,6 +6,8 @@ export interface TopicSpec {
   /** Free-text purpose, printed by `sentio-gateway topics`. */
   purpose: string;
   configs: Record<string, string>;
+  /** Partitions this topic must have whatever TOPIC_PARTITIONS says. */
+  partitions?: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -46,6 +48,16 @@ export function sentioTopicSpecs(settings: TopicSpecSettings): TopicSpec[] {
       configs: { 'cleanup.policy': 'delete', 'retention.ms': String(settings.tradesRetentionDays * DAY_MS) },
     },
   ];
+}
+
+/** The coordination topic of HA_MODE=kafka (see leadershipTopic): one partition, nothing kept. */
+export function leadershipTopicSpec(prefix: string): TopicSpec {
+  return {
+    topic: leadershipTopic(prefix),
+    purpose: 'active/standby leadership (never written)',
+    partitions: 1,
+    configs: { 'cleanup.policy': 'delete', 'retention.ms': String(60 * 60 * 1000) },
+  };
 }
 
 /** The subset the gateway itself writes, created at start when missing. */

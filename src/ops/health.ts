@@ -16,6 +16,11 @@ export interface HealthInputs {
   /** Market-time ms since the feed became subscribed; null when it is not. */
   msSinceSubscribed: number | null;
   staleAfterMs: number;
+  /**
+   * A standby of an HA group (HA_MODE=kafka): it holds no vendor socket on purpose, so only
+   * its Kafka counts; it is ready to take over.
+   */
+  standby?: boolean;
 }
 
 export interface FailingPart {
@@ -31,6 +36,7 @@ export interface Readiness {
 export function assessReadiness(h: HealthInputs): Readiness {
   const failing: FailingPart[] = [];
   if (!h.kafkaWritable) failing.push({ part: 'kafka', reason: 'not_writable' });
+  if (h.standby === true) return { ready: failing.length === 0, failing };
   if (h.feedState !== 'subscribed') {
     failing.push({ part: 'feed', reason: h.feedReason ?? h.feedState });
   } else if (h.inRegularSession && isStale(h)) {

@@ -96,6 +96,16 @@ export function createMetrics(options: { symbols: readonly string[]; version: st
       help: 'Start of the newest bar acknowledged by Kafka, epoch seconds.',
       registers,
     }),
+    leader: new Gauge({
+      name: `${METRIC_PREFIX}leader`,
+      help: '1 while this gateway leads its HA group (HA_MODE=kafka), or runs alone (HA_MODE=off); 0 as a standby.',
+      registers,
+    }),
+    leadershipChanges: new Counter({
+      name: `${METRIC_PREFIX}leadership_changes_total`,
+      help: 'Times this gateway took or lost the leadership of its HA group.',
+      registers,
+    }),
     ready: new Gauge({ name: `${METRIC_PREFIX}ready`, help: '1 while /readyz would answer 200.', registers }),
   };
   metrics.buildInfo.set({ version: options.version }, 1);

@@ -29,6 +29,7 @@ import { createMarket } from './market.ts';
 import { createRestHandler } from './rest.ts';
 import { Session } from './session.ts';
 import { createStats } from './stats.ts';
+import { SubscriptionCensus, type MinuteCensus, type Overlap } from './subscription-census.ts';
 import type { SimEventPayloads, SimEvents } from './events.ts';
 import type { SimStats } from './stats.ts';
 
@@ -68,6 +69,11 @@ export interface SimulatorOptions {
   maxConnections?: number;
   /** Bytes waiting in a socket before its reader is cut off (1011); default 8 MiB. */
   slowConsumerBytes?: number;
+  /**
+   * Wall ms between the server's pings; a client that leaves one unanswered until the next is
+   * terminated (a frozen process gives up the account's slot). Default 10000; 0: no pings.
+   */
+  keepAliveMs?: number;
   /** A pino-like logger, or a function receiving one JSON line per entry; default silent. */
   log?: SimLogSink;
 }
@@ -107,6 +113,10 @@ export interface Simulator {
   subscriptions(): string[];
   /** REST aggregates answers held back by the `restLatency` fault right now. */
   restRequestsInFlight(): number;
+  /** Per market minute from `firstMinuteMs` to now, the most connections subscribed at once. */
+  subscribedAtOnce(): MinuteCensus[];
+  /** Each stretch during which more than one connection was subscribed (a takeover's overlap). */
+  subscriptionOverlaps(): Overlap[];
   /** Resolves with the first `event` payload that satisfies `predicate`. */
   waitFor<K extends keyof SimEventPayloads>(
     event: K,
@@ -129,6 +139,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const barDelayMarketMs = nonNegative(opts.barDelayMarketMs ?? 2_000, 'barDelayMarketMs');
   const feedDelayMarketMs = nonNegative(opts.feedDelayMarketMs ?? 0, 'feedDelayMarketMs');
   const slowConsumerBytes = positiveInt(opts.slowConsumerBytes ?? 8 * 1024 * 1024, 'slowConsumerBytes');
+  const keepAliveMs = nonNegative(opts.keepAliveMs ?? 10_000, 'keepAliveMs');
   const emptyRate = opts.emptyRate ?? 0;
   if (!(emptyRate >= 0 && emptyRate <= 1)) throw new RangeError('emptyRate must be within [0, 1]');
   const log = toSimLogger(opts.log);
@@ -217,6 +228,13 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     log.warn({ source, err: err instanceof Error ? err.message : String(err) }, 'sim: agenda item failed'),
   );
 
+  const census = new SubscriptionCensus();
+  const recount = (): void => {
+    let subscribed = 0;
+    for (const channels of stats.subscriptions.values()) if (channels.size > 0) subscribed++;
+    census.record(subscribed, clock.now(), performance.now());
+  };
+
   const sessionHost = {
     clock,
     stats,
@@ -225,6 +243,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     authTimeoutMs,
     maxConnections,
     slowConsumerBytes,
+    keepAliveMs,
     checkKey,
     authenticatedOthers(session: Session): number {
       let n = 0;
@@ -232,11 +251,13 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       return n;
     },
     subscriptionsChanged(): void {
+      recount();
       market.subscriptionsChanged();
       agenda.poke();
     },
     closed(session: Session): void {
       sessions.delete(session.id);
+      recount();
       market.subscriptionsChanged();
       if (!closed) agenda.poke();
     },
@@ -354,6 +375,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       return [...all].sort();
     },
     restRequestsInFlight: () => restInFlight,
+    subscribedAtOnce: () => census.perMinute(firstMinuteMs, minuteStart(clock.now())),
+    subscriptionOverlaps: () => census.overlaps(performance.now()),
     waitFor,
     async waitForMinute(minuteMs, waitOpts = {}) {
       if (ledger.lastEmittedMinute() >= minuteMs) return;

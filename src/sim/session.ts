@@ -23,6 +23,10 @@
  *
  * A client that reads too slowly (more than `slowConsumerBytes` waiting in the socket) is cut
  * off with code 1011, as the vendor does, and terminated if the close does not complete.
+ *
+ * The server pings every `keepAliveMs`; a client that has not answered one by the next (a
+ * frozen process: its socket stays open, nothing reads it) is terminated, which frees the
+ * account's slot, as servers that keep connections alive do.
  */
 
 import type { EventEmitter } from 'node:events';
@@ -45,6 +49,8 @@ export interface SessionHost {
   readonly authTimeoutMs: number;
   readonly maxConnections: number;
   readonly slowConsumerBytes: number;
+  /** Wall ms between the server's pings; 0: none. */
+  readonly keepAliveMs: number;
   checkKey(candidate: string): boolean;
   /** Authenticated connections other than `session`. */
   authenticatedOthers(session: Session): number;
@@ -63,6 +69,8 @@ export class Session {
   private authTimer: NodeJS.Timeout | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
   private slowTimer: NodeJS.Timeout | undefined;
+  private keepAliveTimer: NodeJS.Timeout | undefined;
+  private awaitingPong = false;
   private closing = false;
   private disposed = false;
 
@@ -74,11 +82,13 @@ export class Session {
     host.stats.connectionsOpen += 1;
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('ping', (data) => this.onPing(data));
+    ws.on('pong', () => (this.awaitingPong = false));
     ws.on('error', (err) => host.log.debug({ connId: id, err: err.message }, 'sim: socket error'));
     ws.on('close', (code, reason) => this.onClose(code, reason.toString()));
     host.events.emit('connection', { connId: id });
     this.sendStatus('connected', 'Connected Successfully');
     this.armAuthTimer(host.authTimeoutMs);
+    if (host.keepAliveMs > 0) this.keepAliveTimer = setInterval(() => this.keepAlive(), host.keepAliveMs);
   }
 
   /** Until the stall timer has fired and the held messages are handled (not merely until the
@@ -134,8 +144,8 @@ export class Session {
   /** Clear every timer; used when the simulator shuts down. */
   dispose(): void {
     this.disposed = true;
-    for (const t of [this.authTimer, this.stallTimer, this.slowTimer]) if (t) clearTimeout(t);
-    this.authTimer = this.stallTimer = this.slowTimer = undefined;
+    for (const t of [this.authTimer, this.stallTimer, this.slowTimer, this.keepAliveTimer]) if (t) clearTimeout(t);
+    this.authTimer = this.stallTimer = this.slowTimer = this.keepAliveTimer = undefined;
   }
 
   // -------------------------------------------------------------------------------------
@@ -205,6 +215,19 @@ export class Session {
     // the rest keep waiting.
     while (this.heldMessages.length > 0 && this.open && !this.stalled) this.handle(this.heldMessages.shift()!);
     this.host.events.emit('stallEnd', { connId: this.id });
+  }
+
+  private keepAlive(): void {
+    // A stalled server sends nothing, its pings included.
+    if (!this.open || this.stalled || this.ws.readyState !== this.ws.OPEN) return;
+    if (this.awaitingPong) {
+      this.host.stats.unresponsiveClientsDropped += 1;
+      this.host.log.warn({ connId: this.id }, 'sim: client stopped answering pings; terminating it');
+      this.ws.terminate();
+      return;
+    }
+    this.awaitingPong = true;
+    this.ws.ping();
   }
 
   private onPing(data: Buffer): void {

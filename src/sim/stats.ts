@@ -54,6 +54,8 @@ export interface SimStats {
   badClientMessages: number;
   /** Connections cut off because they read too slowly. */
   slowConsumersCut: number;
+  /** Connections terminated because they stopped answering the server's pings (a frozen client). */
+  unresponsiveClientsDropped: number;
   /** Most bytes seen waiting in one connection's socket right after a frame was queued. */
   maxBufferedBytes: number;
 }
@@ -80,6 +82,7 @@ export function createStats(): SimStats {
     pongsSent: 0,
     badClientMessages: 0,
     slowConsumersCut: 0,
+    unresponsiveClientsDropped: 0,
     maxBufferedBytes: 0,
   };
 }

@@ -150,6 +150,7 @@ test('30 simulated minutes of the 12 symbols reach Kafka exactly once, in order,
         'kafkaWritable',
         'lastBarTsET',
         'marketSession',
+        'role',
         'runId',
         'status',
         'strategy',
@@ -160,6 +161,7 @@ test('30 simulated minutes of the 12 symbols reach Kafka exactly once, in order,
       ].sort(),
     );
     assert.match(beat.ts, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    assert.equal(beat.role, 'single', 'HA_MODE off: the one writer');
   }
   const last = beats.at(-1)!.beat;
   assert.equal(last.status, 'stopped');

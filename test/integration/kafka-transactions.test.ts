@@ -9,6 +9,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Consumer, EachMessagePayload, Producer } from 'kafkajs';
+import type { PriceEvent } from '../../src/contracts/price-event.ts';
+import { Leadership } from '../../src/kafka/leadership.ts';
+import { readPriceTail } from '../../src/kafka/resume.ts';
+import { RecordSink } from '../../src/kafka/record-sink.ts';
+import { createMetrics } from '../../src/ops/metrics.ts';
+import { capturedLog, priceEventAt } from '../support/fixtures.ts';
 import { createTopic, kafkaClient, readTopic, useKafka } from '../support/kafka.ts';
 
 const kafka = useKafka();
@@ -183,5 +189,130 @@ test(
     assert.ok(handover < sessionTimeout, `handed over in ${Math.round(handover)} ms, before the session timeout (${sessionTimeout} ms)`);
     assert.equal(twoLeaders, false, 'never two leaders at once');
     t.diagnostic(`a leader that left was replaced after ${Math.round(handover)} ms`);
+  },
+);
+
+test(
+  'the transactional sink: each request a transaction; once fenced it stops, says so, and none of its later records is visible',
+  { timeout: 90_000 },
+  async () => {
+    const topic = `tsink-${randomUUID().slice(0, 8)}`;
+    await createTopic(kafka.bootstrapServers, topic);
+    const id = `t-${randomUUID()}`;
+    const producer = transactional(id);
+    await producer.connect();
+    const fenced: string[] = [];
+    const { log } = capturedLog('silent');
+    const sink = new RecordSink<string>({
+      producer,
+      transactional: true,
+      maxBuffered: 100,
+      retryMinMs: 5,
+      retryMaxMs: 10,
+      hooks: { onFenced: (e) => fenced.push(e.message) },
+      log,
+      metrics: createMetrics({ symbols: [], version: 'test' }),
+    });
+    sink.markConnected();
+    const record = (value: string) => ({ topic, message: { key: 'k', value, headers: {} }, meta: value });
+    sink.enqueue(record('first'));
+    sink.enqueue(record('second'));
+    assert.equal(await sink.flush(30_000), true);
+    // Another gateway of the group initialises the same transactional id: this sink is fenced.
+    const successor = transactional(id);
+    await successor.connect();
+    const taking = await successor.transaction();
+    await taking.send({ topic, messages: [{ key: 'k', value: 'successor' }], acks: -1 });
+    await taking.commit();
+    sink.enqueue(record('after the takeover'));
+    await until('the sink to be fenced', () => sink.fenced, 30_000);
+    assert.equal(fenced.length, 1);
+    assert.equal(sink.writable, false);
+    await successor.disconnect();
+    await producer.disconnect().catch(() => undefined);
+    assert.deepEqual(await committedValues(topic, 3), ['first', 'second', 'successor']);
+  },
+);
+
+test(
+  'Leadership: a standby joining leaves the leader alone; stopping the leader hands the role over before the session timeout',
+  { timeout: 90_000 },
+  async (t) => {
+    const topic = `lead-${randomUUID().slice(0, 8)}`;
+    await createTopic(kafka.bootstrapServers, topic);
+    const groupId = `lead-${randomUUID().slice(0, 8)}`;
+    const make = () => {
+      const metrics = createMetrics({ symbols: [], version: 'test' });
+      const events: string[] = [];
+      const leadership = new Leadership({
+        kafka: kafkaClient(kafka.bootstrapServers),
+        topic,
+        groupId,
+        sessionTimeoutMs: 6_000,
+        metrics,
+        log: capturedLog('silent').log,
+      });
+      return { leadership, metrics, events, listener: { lead: () => events.push('lead'), follow: (why: string) => events.push(`follow ${why}`) } };
+    };
+    const a = make();
+    const b = make();
+    t.after(() => a.leadership.stop());
+    t.after(() => b.leadership.stop());
+    await a.leadership.start(a.listener);
+    await until('a to lead', () => a.leadership.role === 'leader', 30_000);
+    const aJoins = a.leadership.joins;
+    await b.leadership.start(b.listener);
+    // Both took part in the rebalance b's join caused, and the role stayed where it was: a
+    // standby restarting (a rolling update) must not close the leader's vendor socket.
+    await until('the rebalance to complete on both', () => b.leadership.joins > 0 && a.leadership.joins > aJoins, 30_000);
+    assert.equal(a.leadership.role, 'leader');
+    assert.equal(b.leadership.role, 'standby');
+    assert.deepEqual(a.events, ['lead'], 'the leader never stepped down');
+    assert.deepEqual(b.events, []);
+    await a.leadership.stop();
+    const handover = await until('b to lead', () => b.leadership.role === 'leader', 15_000);
+    assert.ok(handover < 6_000, `${Math.round(handover)} ms`);
+    assert.deepEqual(b.events, ['lead']);
+    assert.equal(a.events.at(-1), 'follow stopped');
+    assert.equal((await b.metrics.leader.get()).values[0]!.value, 1);
+    assert.equal((await a.metrics.leader.get()).values[0]!.value, 0);
+    assert.equal((await b.metrics.leadershipChanges.get()).values[0]!.value, 1);
+    assert.equal((await a.metrics.leadershipChanges.get()).values[0]!.value, 2);
+    t.diagnostic(`a leader that stopped was replaced after ${Math.round(handover)} ms`);
+  },
+);
+
+test(
+  "a new leader's tail read: what the fenced leader committed, nothing of its open batch, and it finishes on a partition that ends in control records",
+  { timeout: 90_000 },
+  async () => {
+    const topic = `tail-${randomUUID().slice(0, 8)}`;
+    await createTopic(kafka.bootstrapServers, topic);
+    const id = `t-${randomUUID()}`;
+    const events = [0, 1, 2].map((i) => priceEventAt('AAPL', Date.parse('2026-03-10T14:00:00Z') + i * 60_000));
+    const record = (e: PriceEvent) => ({ key: e.symbol, value: JSON.stringify(e) });
+    const leader = transactional(id);
+    await leader.connect();
+    const committed = await leader.transaction();
+    await committed.send({ topic, messages: events.slice(0, 2).map(record), acks: -1 });
+    await committed.commit();
+    // The leader freezes mid-batch: its third bar is written but never committed.
+    const open = await leader.transaction();
+    await open.send({ topic, messages: [record(events[2]!)], acks: -1 });
+    // The new leader initialises the same transactional id: the open batch is aborted, and
+    // the partition now ends in an abort marker kafkajs never hands to eachBatch.
+    const successor = transactional(id);
+    await successor.connect();
+    // kafkajs initialises a transactional id on its first transaction, not on connect.
+    const fence = await successor.transaction();
+    await fence.abort();
+    const tail = await readPriceTail(kafkaClient(kafka.bootstrapServers), topic, { perPartition: 100, timeoutMs: 20_000 });
+    assert.deepEqual(tail, events.slice(0, 2));
+    // A window (or the last fetch of a long tail) that holds only the aborted batch and its
+    // marker: nothing to hand over, and the read must still end.
+    const abortedOnly = await readPriceTail(kafkaClient(kafka.bootstrapServers), topic, { perPartition: 2, timeoutMs: 20_000 });
+    assert.deepEqual(abortedOnly, []);
+    await successor.disconnect();
+    await leader.disconnect().catch(() => undefined);
   },
 );

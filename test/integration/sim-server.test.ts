@@ -779,6 +779,48 @@ describe('simulator: slow consumer', () => {
   });
 });
 
+describe('simulator: the account slot', () => {
+  it('terminates a client that stops answering its pings (a frozen process), freeing the slot for the next', async () => {
+    const s = await sim({ keepAliveMs: 100 });
+    // A client whose process is frozen: its socket is open, nothing answers the server's pings.
+    const frozen = new WebSocket(s.wsUrl, { autoPong: false });
+    frozen.on('open', () => frozen.send(JSON.stringify({ action: 'auth', params: KEY })));
+    const closed = s.waitFor('close', (e) => e.connId === 1, { timeoutMs: 5_000 });
+    await s.waitFor('auth', (e) => e.connId === 1, { timeoutMs: 5_000 });
+    await closed;
+    assert.equal(s.stats.unresponsiveClientsDropped, 1);
+    // A live client answers (ws does by default) and keeps its slot across many intervals.
+    const live = await ready(s, ['AM.SPY']);
+    const minute = upcoming(s, 3);
+    await s.waitForMinute(minute);
+    assert.equal(live.closeInfo, undefined);
+    assert.equal(s.stats.unresponsiveClientsDropped, 1);
+    frozen.terminate();
+  });
+
+  it('counts, per minute, how many connections were subscribed at once, and each overlap', async () => {
+    const s = await sim({ maxConnections: 2 });
+    const first = await ready(s, ['AM.SPY']);
+    const aloneMinute = minuteStart(s.clock.now());
+    // Two minutes' bars out: the clock has left the minute the first one subscribed in.
+    await s.waitForMinute(upcoming(s, 2));
+    const second = await ready(s, ['AM.QQQ']);
+    const overlapMinute = minuteStart(s.clock.now());
+    second.close();
+    await s.waitFor('close', (e) => e.connId === 2);
+    await s.waitForMinute(upcoming(s, 1));
+    const counts = new Map(s.subscribedAtOnce().map((m) => [m.minuteMs, m.connections]));
+    assert.equal(counts.get(aloneMinute), 1);
+    assert.equal(counts.get(overlapMinute), 2);
+    assert.equal(counts.get(minuteStart(s.clock.now())), 1);
+    const overlaps = s.subscriptionOverlaps();
+    assert.equal(overlaps.length, 1);
+    assert.equal(overlaps[0]!.connections, 2);
+    assert.ok(overlaps[0]!.wallMs >= 0);
+    first.close();
+  });
+});
+
 describe('runSimulator (the sim command)', () => {
   it('logs one JSON line with the URLs, accepts any key without apiKey, and stops on abort', async () => {
     const lines: string[] = [];

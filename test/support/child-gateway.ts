@@ -69,3 +69,29 @@ export function spawnGateway(args: string[], env: Record<string, string>, option
     },
   };
 }
+
+/**
+ * Settings of a child gateway on an external simulator (following its clock) and a broker,
+ * in MOCK mode, with a free HTTP port, fast reconnects and info logs; `extra` adds or overrides.
+ */
+export function simulatedGatewayEnv(
+  feed: { apiKey: string; wsUrl: string; restUrl: string },
+  bootstrap: string,
+  prefix: string,
+  extra: Record<string, string>,
+): Record<string, string> {
+  return {
+    POLYGON_API_KEY: feed.apiKey,
+    POLYGON_WS_URL: feed.wsUrl,
+    POLYGON_REST_URL: feed.restUrl,
+    MARKET_CLOCK: 'simulator',
+    KAFKA_BOOTSTRAP_SERVERS: bootstrap,
+    TOPIC_PREFIX: prefix,
+    ENV: 'MOCK',
+    HTTP_PORT: '0',
+    RECONNECT_MIN_MS: '50',
+    RECONNECT_MAX_MS: '400',
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+}

@@ -21,6 +21,7 @@ interface Service {
   restart?: string;
   read_only?: boolean;
   stop_grace_period?: string;
+  networks?: Record<string, { aliases?: string[] } | null>;
 }
 interface ComposeFile {
   name: string;
@@ -90,7 +91,8 @@ test('the gateway needs the key, waits for a healthy broker and the finished top
 test('every variable given to our image is a setting the gateway knows', () => {
   for (const file of [POLYGON, SIM]) {
     const services = readRepoYaml<ComposeFile>(file).services;
-    for (const name of ['topics', 'gateway']) {
+    const ours = Object.keys(services).filter((n) => n === 'topics' || n.startsWith('gateway'));
+    for (const name of ours) {
       const unknown = Object.keys(services[name]!.environment ?? {}).filter((k) => !SETTING_NAMES.has(k));
       assert.deepEqual(unknown, [], `${file} ${name}`);
     }
@@ -101,14 +103,16 @@ test('the monitoring profile adds Prometheus (our scrape config and alert rules)
   const { prometheus, grafana } = written.services;
   for (const [name, service] of Object.entries(written.services)) {
     if (name === 'prometheus' || name === 'grafana') assert.deepEqual(service.profiles, ['monitoring'], name);
+    else if (name === 'gateway-standby') assert.deepEqual(service.profiles, ['ha'], name);
     else assert.equal(service.profiles, undefined, `${name} runs without a profile`);
   }
   const mounts = (s: Service) => new Map((s.volumes as string[]).map((v) => v.split(':')).map(([src, dst]) => [dst!, src!]));
   const promMounts = mounts(prometheus!);
   assert.equal(promMounts.get('/etc/prometheus/prometheus.yml'), './deploy/prometheus/prometheus.yml');
-  const config = readRepoYaml<{ rule_files: string[]; scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] }>(
-    'deploy/prometheus/prometheus.yml',
-  );
+  const config = readRepoYaml<{
+    rule_files: string[];
+    scrape_configs: { job_name: string; dns_sd_configs: { names: string[]; type: string; port: number }[] }[];
+  }>('deploy/prometheus/prometheus.yml');
   for (const rules of config.rule_files) {
     // Relative rule files resolve against the config file's directory.
     const inContainer = posix.join('/etc/prometheus', rules);
@@ -116,10 +120,15 @@ test('the monitoring profile adds Prometheus (our scrape config and alert rules)
   }
   assert.ok(prometheus!.command!.includes('--config.file=/etc/prometheus/prometheus.yml'));
   assert.deepEqual(
-    config.scrape_configs.map((c) => [c.job_name, c.static_configs[0]!.targets]),
-    [['sentio-gateway', ['gateway:8080']]],
-    'scrapes the gateway service on its port',
+    config.scrape_configs.map((c) => [c.job_name, c.dns_sd_configs[0]!.names, c.dns_sd_configs[0]!.type, c.dns_sd_configs[0]!.port]),
+    [['sentio-gateway', ['gateways'], 'A', 8080]],
+    'scrapes every gateway under the network alias, on its port',
   );
+  for (const file of [POLYGON, SIM]) {
+    const services = readRepoYaml<ComposeFile>(file).services;
+    for (const name of Object.keys(services).filter((n) => n.startsWith('gateway')))
+      assert.deepEqual(services[name]!.networks, { default: { aliases: ['gateways'] } }, `${file} ${name} answers to the alias Prometheus resolves`);
+  }
 
   const grafanaMounts = mounts(grafana!);
   assert.equal(grafanaMounts.get('/etc/grafana/provisioning'), './deploy/grafana/provisioning');
@@ -152,6 +161,21 @@ test('Compose loads the Polygon file with a key: three services, monitoring on r
   assert.deepEqual(Object.keys(plain.services).sort(), ['gateway', 'kafka', 'topics']);
   const monitoring = await loaded([POLYGON], { POLYGON_API_KEY: key }, ['monitoring']);
   assert.deepEqual(Object.keys(monitoring.services).sort(), ['gateway', 'grafana', 'kafka', 'prometheus', 'topics']);
+  // Profile ha: a second gateway, the same but for its host port, in one active/standby group.
+  const ha = await loaded([POLYGON], { POLYGON_API_KEY: key }, ['ha']);
+  assert.deepEqual(Object.keys(ha.services).sort(), ['gateway', 'gateway-standby', 'kafka', 'topics']);
+  const { ports: leaderPorts, ...leader } = ha.services['gateway']!;
+  const { ports: standbyPorts, profiles: _profiles, ...standby } = ha.services['gateway-standby']!;
+  assert.deepEqual(standby, leader, 'the standby is the same gateway');
+  assert.deepEqual(
+    [...(leaderPorts ?? []), ...(standbyPorts ?? [])].map((p) => (typeof p === 'object' ? p.published : p)),
+    ['8080', '8081'],
+  );
+  for (const name of ['gateway', 'gateway-standby']) {
+    const { config: haConfig } = loadConfig(ha.services[name]!.environment as Record<string, string>);
+    assert.equal(haConfig.ha.mode, 'kafka', `${name}: HA_MODE=kafka`);
+    assert.equal(haConfig.ha.groupId, 'sentio.gateway', `${name}: one group`);
+  }
   const gateway = plain.services['gateway']!;
   assert.equal(gateway.environment!['POLYGON_API_KEY'], key);
   assert.equal(gateway.depends_on!['topics']!.condition, 'service_completed_successfully');

@@ -29,11 +29,15 @@ interface PodSpec {
   securityContext: { runAsNonRoot?: boolean; runAsUser?: number; runAsGroup?: number; fsGroup?: number };
   volumes: { name: string; secret?: { secretName: string; defaultMode?: number; items?: { key: string; path: string }[] }; emptyDir?: object }[];
   terminationGracePeriodSeconds: number;
+  affinity?: {
+    podAntiAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { topologyKey: string; labelSelector: { matchLabels: Record<string, string> } }[] };
+  };
 }
+type PodDisruptionBudget = K8sObject & { spec: { maxUnavailable?: number; minAvailable?: number; selector: { matchLabels: Record<string, string> } } };
 type Deployment = K8sObject & {
   spec: {
     replicas: number;
-    strategy: { type: string };
+    strategy: { type: string; rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string } };
     selector: { matchLabels: Record<string, string> };
     template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
   };
@@ -59,18 +63,33 @@ const configMap = one<ConfigMap>('ConfigMap');
 const runtime = parseDockerfile(readRepoFile('Dockerfile')).at(-1)!;
 const pkg = JSON.parse(readRepoFile('package.json')) as { version: string };
 
-test('kustomize (v5) builds the base: namespace, settings, Deployment, Service, ServiceMonitor', async () => {
+test('kustomize (v5) builds the base: namespace, settings, Deployment, PodDisruptionBudget, Service, ServiceMonitor', async () => {
   assert.match(assertRan(await run(await kustomize(), ['version']), 'kustomize version'), /^v5\./);
-  assert.deepEqual(objects.map((o) => o.kind).sort(), ['ConfigMap', 'Deployment', 'Namespace', 'Service', 'ServiceMonitor']);
+  assert.deepEqual(objects.map((o) => o.kind).sort(), ['ConfigMap', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Service', 'ServiceMonitor']);
   assert.equal(one('Namespace').metadata.name, 'sentio');
   for (const o of objects.filter((x) => x.kind !== 'Namespace')) assert.equal(o.metadata.namespace, 'sentio', `${o.kind} ${o.metadata.name}`);
   assert.match(configMap.metadata.name, /^sentio-gateway-settings-[a-z0-9]{10}$/, 'the ConfigMap name carries a content hash');
   assert.deepEqual(container.envFrom, [{ configMapRef: { name: configMap.metadata.name } }], 'the Deployment follows the hashed name');
 });
 
-test('one replica, replaced with Recreate (Polygon allows one connection per account)', () => {
-  assert.equal(deployment.spec.replicas, 1);
-  assert.equal(deployment.spec.strategy.type, 'Recreate');
+test('two replicas in one active/standby group, on different nodes, replaced one at a time, at most one disrupted', () => {
+  assert.equal(deployment.spec.replicas, 2);
+  // Polygon allows one connection per account: the replicas must elect one holder.
+  const { config } = loadConfig({ ...configMap.data, POLYGON_API_KEY: 'k8s-test-key' });
+  assert.equal(config.ha.mode, 'kafka', 'HA_MODE=kafka in the ConfigMap');
+  assert.ok(pod.terminationGracePeriodSeconds * 1000 > config.shutdownTimeoutMs + 1_000, 'a stopped leader drains and leaves the group before SIGKILL');
+  // One at a time, never a third pod: works with the required anti-affinity on two nodes.
+  assert.equal(deployment.spec.strategy.type, 'RollingUpdate');
+  assert.deepEqual(deployment.spec.strategy.rollingUpdate, { maxSurge: 0, maxUnavailable: 1 });
+  const podLabels = deployment.spec.template.metadata.labels;
+  const spread = pod.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+  assert.equal(spread.length, 1, 'a required anti-affinity');
+  assert.equal(spread[0]!.topologyKey, 'kubernetes.io/hostname', 'across nodes');
+  for (const [k, v] of Object.entries(spread[0]!.labelSelector.matchLabels))
+    assert.equal(podLabels[k], v, `the anti-affinity selects the gateway's own pods (${k})`);
+  const budget = one<PodDisruptionBudget>('PodDisruptionBudget');
+  assert.equal(budget.spec.maxUnavailable ?? deployment.spec.replicas - budget.spec.minAvailable!, 1, 'a drain takes one gateway at a time');
+  for (const [k, v] of Object.entries(budget.spec.selector.matchLabels)) assert.equal(podLabels[k], v, `the budget selects the gateway's pods (${k})`);
   assert.deepEqual(
     pod.containers.map((c) => c.name),
     ['gateway'],

@@ -63,6 +63,8 @@ test('the required alerts exist, each with a severity, a summary and a descripti
     'SentioBarBufferGrowing',
     'SentioPublishLatencyHigh',
     'SentioPolygonAuthRejected',
+    'SentioNoLeader',
+    'SentioTwoLeaders',
   ]) {
     assert.ok(names.includes(required), required);
   }
@@ -76,6 +78,9 @@ test('the required alerts exist, each with a severity, a summary and a descripti
   assert.match(expr('SentioPolygonAuthRejected'), /sentio_gateway_reconnects_total\{reason="auth_failed"\}/);
   assert.match(expr('SentioFeedNotSubscribed'), /sentio:nyse_extended_hours/);
   assert.match(expr('SentioNoNewBars'), /sentio:nyse_regular_hours/);
+  assert.match(expr('SentioNoLeader'), /sum by \(job, namespace\) \(sentio_gateway_leader\) < 1/);
+  assert.match(expr('SentioTwoLeaders'), /sum by \(job, namespace\) \(sentio_gateway_leader\) > 1/);
+  assert.match(expr('SentioFeedNotSubscribed'), /unless on \(job, instance\) .*sentio_gateway_leader\) == 0/, 'a standby is not subscribed on purpose');
 });
 
 test('alerts.test.yml covers every alert firing, and quiet wherever a quiet case makes sense', () => {
