@@ -75,7 +75,6 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
       cleanup,
       startedAt,
     });
-    heartbeats.start();
 
     // --- who writes ---------------------------------------------------------------------
     let leadership: Leadership | null = null;
@@ -93,6 +92,8 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
     } else {
       await dataPath.startAlone();
     }
+    // The first heartbeat already knows who writes (and, alone, the feed's session).
+    heartbeats.start();
     log.info(
       {
         http: httpUrl,

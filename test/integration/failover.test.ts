@@ -146,7 +146,17 @@ test('failover: SIGKILL, SIGTERM and SIGSTOP of the leader lose no bar and write
   a2.child.kill('SIGCONT');
   const stoodBy = await a2.waitForLine((l) => l.msg === 'standing by: vendor session closed, nothing more written', 10_000);
   const a2StoodBy = performance.now() - thawedAt;
-  const b2Publishing = (await firstArrival('b2', 60_000)).arrivedAt - frozenAt;
+  const b2Published = await firstArrival('b2', 60_000);
+  const b2Publishing = b2Published.arrivedAt - frozenAt;
+  // The frozen leader still held the vendor slot when b2 first asked (the simulator's keep-alive
+  // frees it 10 to 20 s after a freeze): b2 retried quickly, not after MAX_CONNECTIONS_RETRY_MS.
+  const slotRetries = b2.lines.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('vendor slot still held'));
+  assert.ok(slotRetries.length > 0, 'b2 found the slot held and said so');
+  assert.ok(
+    slotRetries.every((l) => (l.delayMs as number) <= 1_000),
+    `takeover retries are quick: ${slotRetries.map((l) => l.delayMs as number).join(', ')} ms`,
+  );
+  assert.ok(b2Published.arrivedAt - thawedAt < 10_000, 'b2 published within seconds of the slot coming free');
   // The ex-leader's vendor socket is gone (closed by it, or by the vendor's keep-alive while it was frozen).
   if (!closed.has(a2Connection)) await sim.waitFor('close', (e) => e.connId === a2Connection, { timeoutMs: 10_000 });
   await a2.waitForLine((l) => l.msg === 'leadership lost', 20_000);
@@ -215,7 +225,7 @@ test('failover: SIGKILL, SIGTERM and SIGSTOP of the leader lose no bar and write
     `takeover times: SIGKILL → standby publishing ${Math.round(b1Publishing)} ms (bound ${SESSION_TIMEOUT_MS + 5_000}); ` +
       `SIGTERM → leadership ${Math.round(a2Leading)} ms, publishing ${Math.round(a2Publishing)} ms; ` +
       `SIGSTOP → leadership ${Math.round(b2Leading)} ms, publishing ${Math.round(b2Publishing)} ms; ` +
-      `SIGCONT → ex-leader standing by ${Math.round(a2StoodBy)} ms (${String(stoodBy.reason)})`,
+      `SIGCONT → ex-leader standing by ${Math.round(a2StoodBy)} ms (${String(stoodBy.reason)}); the successor retried the vendor slot ${slotRetries.length} times`,
   );
   t.diagnostic(
     `checked ${bars} bars (${DEFAULT_SYMBOLS.length} symbols x ${(last - first) / MINUTE_MS + 1} minutes); ${raw.length} records; ${sim.stats.connectionsOpened} connections`,
