@@ -96,7 +96,9 @@ export async function startPipeline(d: PipelineDeps): Promise<Pipeline> {
     perPartition: Math.max(1000, Math.ceil(symbols.length * (config.maxBackfillMinutes + 60) * 1.2)),
     timeoutMs: 60_000,
   });
-  for (const event of tail.filter((e) => symbols.includes(e.symbol))) {
+  // A Set: every takeover reads up to symbols x (backfill window + 1 h) records here.
+  const subscribed = new Set(symbols);
+  for (const event of tail.filter((e) => subscribed.has(e.symbol))) {
     transform.restore(event);
     delivery.restore(event);
   }
