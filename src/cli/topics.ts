@@ -1,7 +1,7 @@
 import type { GatewayConfig } from '../config/config.ts';
 import { createKafkaClient, type KafkaSecurity } from '../kafka/kafka-client.ts';
 import { provisionTopics } from '../kafka/provision-topics.ts';
-import { sentioTopicSpecs } from '../kafka/topic-specs.ts';
+import { leadershipTopicSpec, sentioTopicSpecs } from '../kafka/topic-specs.ts';
 import type { Logger } from '../ops/logger.ts';
 
 /** `sentio-gateway topics`: creates every sentio topic that is missing; safe to run again. */
@@ -11,7 +11,9 @@ export async function topicsCommand(config: GatewayConfig, log: Logger, security
     return 2;
   }
   const kafka = createKafkaClient({ brokers: config.kafkaBootstrapServers, clientId: `${config.kafkaClientId}-topics`, log, security });
-  const specs = sentioTopicSpecs({ prefix: config.topicPrefix, tradesRetentionDays: config.tradesRetentionDays });
+  // The coordination topic too: where gateways may not create topics (PROVISION_TOPICS=false),
+  // an HA group (HA_MODE=kafka) must find it made by whoever provisions the cluster.
+  const specs = [...sentioTopicSpecs({ prefix: config.topicPrefix, tradesRetentionDays: config.tradesRetentionDays }), leadershipTopicSpec(config.topicPrefix)];
   const outcomes = await provisionTopics(kafka, specs, { partitions: config.topicPartitions, replicationFactor: config.topicReplicationFactor });
   for (const outcome of outcomes) {
     const spec = specs.find((s) => s.topic === outcome.topic)!;

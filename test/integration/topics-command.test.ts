@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import kafkajs from '../../src/kafka/kafkajs.ts';
-import { topicNames } from '../../src/contracts/topics.ts';
+import { leadershipTopic, topicNames } from '../../src/contracts/topics.ts';
 import { kafkaClient, useKafka } from '../support/kafka.ts';
 import { uniquePrefix } from '../support/gateway.ts';
 import { spawnGateway } from '../support/child-gateway.ts';
@@ -24,14 +24,30 @@ async function describe(bootstrap: string, topics: string[]) {
   }
 }
 
-test('`sentio-gateway topics` creates the five topics with their settings and succeeds again when they exist', async () => {
+test('`sentio-gateway topics` creates the five topics and the HA coordination topic with their settings, and succeeds again when they exist', async () => {
   const prefix = uniquePrefix('topics');
   const names = topicNames(prefix);
-  const env = { KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers, TOPIC_PREFIX: prefix, TRADES_RETENTION_DAYS: '30' };
+  const env = { KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers, TOPIC_PREFIX: prefix, TRADES_RETENTION_DAYS: '30', TOPIC_PARTITIONS: '3' };
 
   const first = spawnGateway(['topics'], env);
   assert.equal((await first.exited).code, 0, first.stderr.join('\n'));
-  assert.equal(first.lines.filter((l) => l.msg === 'created').length, 5);
+  assert.deepEqual(
+    first.lines
+      .filter((l) => l.msg === 'created')
+      .map((l) => l.topic as string)
+      .sort(),
+    [...(Object.values(names) as string[]), leadershipTopic(prefix)].sort(),
+  );
+  const admin = kafkaClient(kafka.bootstrapServers).admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [names.prices, leadershipTopic(prefix)] });
+    const partitions = (topic: string) => topics.find((m) => m.name === topic)?.partitions.length;
+    assert.equal(partitions(names.prices), 3, 'TOPIC_PARTITIONS applies to the data topics');
+    assert.equal(partitions(leadershipTopic(prefix)), 1, 'the leadership topic has one partition whatever TOPIC_PARTITIONS says');
+  } finally {
+    await admin.disconnect();
+  }
 
   const configs = await describe(kafka.bootstrapServers, Object.values(names) as string[]);
   assert.equal(configs.get(names.prices)?.['cleanup.policy'], 'delete');
@@ -43,7 +59,7 @@ test('`sentio-gateway topics` creates the five topics with their settings and su
 
   const again = spawnGateway(['topics'], env);
   assert.equal((await again.exited).code, 0, again.stderr.join('\n'));
-  assert.equal(again.lines.filter((l) => l.msg === 'exists').length, 5);
+  assert.equal(again.lines.filter((l) => l.msg === 'exists').length, 6);
   assert.equal(again.lines.filter((l) => l.msg === 'created').length, 0);
 });
 
