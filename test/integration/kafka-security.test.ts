@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { normalizeAggregate } from '../../src/bars/normalize.ts';
 import { DEFAULT_SYMBOLS } from '../../src/contracts/polygon-wire.ts';
-import { topicNames } from '../../src/contracts/topics.ts';
+import { leadershipTopic, topicNames } from '../../src/contracts/topics.ts';
 import { priceMessage } from '../../src/kafka/price-record.ts';
 import { startEmbeddedKafka, type EmbeddedKafka } from '../../src/dev/embedded-kafka.ts';
 import { describeKafkaSecurityError } from '../../src/kafka/kafka-client.ts';
@@ -143,7 +143,8 @@ test('`topics` (SCRAM over TLS) and `tail` (mutual TLS) take the same settings',
   const user = USERS['scram-sha-512'];
   const topics = spawnGateway(['topics'], { TOPIC_PREFIX: prefix, ...scramOverTls() });
   assert.equal((await topics.exited).code, 0, topics.stderr.join('\n'));
-  assert.equal(topics.lines.filter((l) => l.msg === 'created').length, 5);
+  // The five sentio topics and the HA coordination topic.
+  assert.equal(topics.lines.filter((l) => l.msg === 'created').length, Object.keys(topicNames(prefix)).length + [leadershipTopic(prefix)].length);
   assert.ok(!JSON.stringify(topics.lines).includes(user.password));
 
   const producer = kafkaClient(broker.bootstrapServers).producer();
