@@ -26,7 +26,9 @@ import { hash32 } from '../../src/sim/bars.ts';
 import { aggregateJson, syntheticSymbols } from '../lib/load-server.ts';
 import { cpuMeter } from '../lib/proc.ts';
 import { monoUs, type Window } from '../lib/profile-window.ts';
-import { startRig, type BenchContext, type Rig } from '../lib/rig.ts';
+import { startRig, type BenchContext } from '../lib/rig.ts';
+import type { LoadServer } from '../lib/load-server.ts';
+import type { ProcSample } from '../lib/proc.ts';
 import { r, sleep } from '../lib/stats.ts';
 import { FULL_MARKET_SYMBOLS, TOPIC_MAX_MESSAGE_BYTES, summariseProblems } from './burst.ts';
 
@@ -88,12 +90,55 @@ export interface FirehoseOutcome {
   droppedOverflow: number;
 }
 
-interface Source {
+/** The process a climb feeds: the gateway, or the benchmark's peer. */
+export interface ClimbSubject {
+  /** Names it in limitedBy. */
+  name: 'gateway' | 'peer';
+  ls: LoadServer;
+  pid: number;
+  proc(): ProcSample | null;
+}
+
+export interface Source {
   /** Next frame of `n` events. */
   frame(n: number): string;
   /** Events completed by the gateway so far. */
   done(): Promise<number>;
 }
+
+/** AM frames that walk the symbols, then the next minute: every event a new (symbol, minute). */
+export function amFrames(symbols: readonly string[]): (n: number) => string {
+  const hashes = symbols.map(hash32);
+  let i = 0;
+  let minute = FIRST_MINUTE;
+  return (n) => {
+    const events: string[] = [];
+    for (let k = 0; k < n; k++) {
+      events.push(aggregateJson('AM', symbols[i]!, minute, hashes[i]!));
+      i += 1;
+      if (i === symbols.length) {
+        i = 0;
+        minute += MINUTE_MS;
+      }
+    }
+    return `[${events.join(',')}]`;
+  };
+}
+
+/** The AM climb: from 5,000/s (8,000 quick), x1.5 (x1.6) per step of 8 s (2.5 s). */
+export function amClimb(ctx: Pick<BenchContext, 'quick'>, frameEvents: number): ClimbOptions {
+  return {
+    start: ctx.quick ? 8_000 : 5_000,
+    factor: ctx.quick ? 1.6 : 1.5,
+    stepSec: ctx.quick ? 2.5 : 8,
+    frameEvents,
+    refine: !ctx.quick,
+    maxSteps: ctx.quick ? 5 : 12,
+  };
+}
+
+/** The firehose's market clock: days past every minute it will send (a few thousand at most). */
+export const FIREHOSE_MARKET_MS = FIRST_MINUTE + 7 * 24 * 60 * MINUTE_MS;
 
 export async function runFirehose(ctx: BenchContext, frameEvents: number): Promise<FirehoseOutcome> {
   const symbols = syntheticSymbols(FULL_MARKET_SYMBOLS);
@@ -103,43 +148,26 @@ export async function runFirehose(ctx: BenchContext, frameEvents: number): Promi
     symbols,
     // The gateway drops bars that start in its future, so its clock is set days past every
     // minute the firehose will send (a few thousand minutes at most).
-    startMarketMs: FIRST_MINUTE + 7 * 24 * 60 * MINUTE_MS,
+    startMarketMs: FIREHOSE_MARKET_MS,
     msPerMinute: 60_000,
     topicMaxMessageBytes: TOPIC_MAX_MESSAGE_BYTES,
-    // A failed step may queue far more than the default 100,000 bars; none may be dropped.
-    env: { MAX_BUFFERED_BARS: '5000000' },
+    // A failed step may queue far more than the default buffer holds; none may be dropped
+    // (the overload scenario measures the defaults).
+    env: { MAX_BUFFERED_BARS: '5000000', MAX_BUFFERED_BYTES: String(16 * 2 ** 30) },
+    // ... and so its heap must grow past the image's bound (the later flag wins).
+    nodeArgs: ['--max-old-space-size=4096'],
     profile: ctx.profile,
   });
   const windows: Window[] = [];
   try {
     const stepSec = ctx.quick ? 2.5 : 8;
-    // AM: walk the symbols, then the next minute: every event a new (symbol, minute).
-    let i = 0;
-    let minute = FIRST_MINUTE;
     const am: Source = {
-      frame(n) {
-        const events: string[] = [];
-        for (let k = 0; k < n; k++) {
-          events.push(aggregateJson('AM', symbols[i]!, minute, hashes[i]!));
-          i += 1;
-          if (i === symbols.length) {
-            i = 0;
-            minute += MINUTE_MS;
-          }
-        }
-        return `[${events.join(',')}]`;
-      },
+      frame: amFrames(symbols),
       done: async () => (await rig.gw.metrics()).sum('sentio_gateway_bars_published_total'),
     };
+    const subject: ClimbSubject = { name: 'gateway', ls: rig.ls, pid: rig.gw.pid, proc: () => rig.gw.proc() };
     const amStart = monoUs();
-    const amResult = await climb(ctx, rig, am, 'AM', {
-      start: ctx.quick ? 8_000 : 5_000,
-      factor: ctx.quick ? 1.6 : 1.5,
-      stepSec,
-      frameEvents,
-      refine: !ctx.quick,
-      maxSteps: ctx.quick ? 5 : 12,
-    });
+    const amResult = await climb(ctx, subject, am, 'AM', amClimb(ctx, frameEvents));
     windows.push({ name: 'firehose-AM', startUs: amStart, endUs: monoUs() });
 
     // A: a pool of ready frames, sent round-robin (the gateway only parses and counts them).
@@ -164,7 +192,7 @@ export async function runFirehose(ctx: BenchContext, frameEvents: number): Promi
         done: async () => (await rig.gw.metrics()).sum('sentio_gateway_events_received_total', { type: 'A' }),
       };
       const aStart = monoUs();
-      aResult = await climb(ctx, rig, a, 'A', {
+      aResult = await climb(ctx, subject, a, 'A', {
         start: ctx.quick ? 20_000 : 20_000,
         factor: ctx.quick ? 1.8 : 1.5,
         stepSec: ctx.quick ? 2 : stepSec,
@@ -194,7 +222,7 @@ export async function runFirehose(ctx: BenchContext, frameEvents: number): Promi
   }
 }
 
-interface ClimbOptions {
+export interface ClimbOptions {
   start: number;
   factor: number;
   stepSec: number;
@@ -203,7 +231,7 @@ interface ClimbOptions {
   maxSteps: number;
 }
 
-async function climb(ctx: BenchContext, rig: Rig, source: Source, event: 'AM' | 'A', o: ClimbOptions): Promise<FirehoseResult> {
+export async function climb(ctx: BenchContext, rig: ClimbSubject, source: Source, event: 'AM' | 'A', o: ClimbOptions): Promise<FirehoseResult> {
   const steps: FirehoseStep[] = [];
   const base = await source.done();
   const completedBase = base;
@@ -225,7 +253,7 @@ async function climb(ctx: BenchContext, rig: Rig, source: Source, event: 'AM' | 
     );
     steps.push(step);
     ctx.say(
-      `firehose ${event}: ${target}/s -> ${step.effectivePerSec}/s incl. drain of ${step.drainMs} ms, backlog ${step.backlogMid} -> ${step.backlogEnd}, CPU % of a core: gateway ${step.gatewayCpuPct}, broker ${step.brokerCpuPct}, bench ${step.benchCpuPct}, other processes ${step.othersCpuPct}: ${step.sustained ? 'sustained' : step.benchLimited ? 'bench-limited' : 'FELL BEHIND'}`,
+      `firehose ${event}: ${target}/s -> ${step.effectivePerSec}/s incl. drain of ${step.drainMs} ms, backlog ${step.backlogMid} -> ${step.backlogEnd}, CPU % of a core: ${rig.name} ${step.gatewayCpuPct}, broker ${step.brokerCpuPct}, bench ${step.benchCpuPct}, other processes ${step.othersCpuPct}: ${step.sustained ? 'sustained' : step.benchLimited ? 'bench-limited' : 'FELL BEHIND'}`,
     );
     return step;
   };
@@ -249,14 +277,14 @@ async function climb(ctx: BenchContext, rig: Rig, source: Source, event: 'AM' | 
     if (step.sustained) best = step;
     else upper = step;
   }
-  const peak = rig.gw.proc()?.peakRssMb ?? null;
+  const peak = rig.proc()?.peakRssMb ?? null;
   let limitedBy: string;
   const f = failed;
   const shares =
-    f === null ? '' : ` (CPU % of a core: gateway ${f.gatewayCpuPct}, broker ${f.brokerCpuPct}, bench ${f.benchCpuPct}, other processes ${f.othersCpuPct})`;
+    f === null ? '' : ` (CPU % of a core: ${rig.name} ${f.gatewayCpuPct}, broker ${f.brokerCpuPct}, bench ${f.benchCpuPct}, other processes ${f.othersCpuPct})`;
   if (f === null) limitedBy = `not reached: every step up to ${best?.targetPerSec ?? 0}/s was sustained`;
   else if (f.benchLimited) limitedBy = `the load generator (bench process) could not offer ${f.targetPerSec}/s${shares}`;
-  else if (f.gatewayCpuPct >= 85) limitedBy = `gateway CPU: its one event loop saturated at ${f.targetPerSec}/s${shares}`;
+  else if (f.gatewayCpuPct >= 85) limitedBy = `${rig.name} CPU: its one event loop saturated at ${f.targetPerSec}/s${shares}`;
   else if (f.brokerCpuPct >= 85) limitedBy = `broker CPU at ${f.targetPerSec}/s${shares}`;
   else if (f.gatewayCpuPct + f.brokerCpuPct + f.benchCpuPct + f.othersCpuPct >= 170)
     limitedBy = `the machine's 2 cores were busy at ${f.targetPerSec}/s${shares}${f.othersCpuPct >= 30 ? ': other processes took a large share, so this ceiling understates the gateway' : ''}`;
@@ -282,7 +310,7 @@ async function climb(ctx: BenchContext, rig: Rig, source: Source, event: 'AM' | 
 
 async function runStep(
   ctx: BenchContext,
-  rig: Rig,
+  rig: ClimbSubject,
   source: Source,
   target: number,
   stepSec: number,
@@ -312,12 +340,12 @@ async function runStep(
     }
     if (mid === null && elapsed >= half) {
       const done = (await source.done()) - completedBase;
-      mid = { at: performance.now(), sent: sentSoFar(), done, meter: cpuMeter(() => rig.gw.pid, ctx.brokerCpuSec) };
+      mid = { at: performance.now(), sent: sentSoFar(), done, meter: cpuMeter(() => rig.pid, ctx.brokerCpuSec) };
     }
     await sleep(5);
   }
   const cpu = mid?.meter.stop() ?? null;
-  const end = { at: performance.now(), sent: sentSoFar(), done: (await source.done()) - completedBase, proc: rig.gw.proc() };
+  const end = { at: performance.now(), sent: sentSoFar(), done: (await source.done()) - completedBase, proc: rig.proc() };
   const sentPerSec = (end.sent - sentAtStart) / ((end.at - t0) / 1000);
   const benchLimited = !socketChoked && (offeredLate > 3 || sentPerSec < target * 0.95);
   const m = mid ?? { at: t0, sent: sentAtStart, done: end.done };

@@ -16,6 +16,12 @@ export interface BarRouterOptions {
   fillMode: FillMode;
   /** Live bars held per symbol while it backfills; beyond it the oldest are let go (backfill has them). */
   maxHeldPerSymbol?: number;
+  /**
+   * Live bars held over all symbols. An outage holds every symbol at once, so the bound per
+   * symbol alone lets 12,000 symbols hold 12,000 times as much; past this one the holding
+   * symbol lets its oldest go (backfill has them) and says so (`held_let_go`).
+   */
+  maxHeldTotal?: number;
   /** A record consumers must get, in the order of calls. */
   publish(event: PriceEvent, receivedAt: number | null): void;
   /** What the router has to say (repeats dropped, bars too late, revisions): see router-events.ts. */
@@ -73,6 +79,8 @@ export class BarRouter {
   readonly #routes = new Map<string, SymbolRoute>();
   /** First minute whose bar the current subscription is sure to see; null while it vouches for none. */
   #watchedFrom: number | null = null;
+  /** Live bars held over all symbols. */
+  #heldTotal = 0;
 
   constructor(options: BarRouterOptions) {
     this.#o = options;
@@ -91,6 +99,11 @@ export class BarRouter {
   /** The symbol's settled watermark: every minute up to it is published or proven empty. */
   settledThrough(symbol: string): number | null {
     return this.#routes.get(symbol)?.settled ?? null;
+  }
+
+  /** Live bars held over all symbols, waiting for a backfill. */
+  get heldBars(): number {
+    return this.#heldTotal;
   }
 
   isHolding(symbol: string): boolean {
@@ -122,8 +135,14 @@ export class BarRouter {
     if (route === undefined) return;
     if (route.held !== null) {
       route.held.push({ draft, receivedAt, watchedFrom: this.#watchedFrom });
+      this.#heldTotal += 1;
       const max = this.#o.maxHeldPerSymbol ?? 10_000;
-      if (route.held.length > max) route.held.splice(0, route.held.length - max);
+      if (route.held.length > max) this.#heldTotal -= route.held.splice(0, route.held.length - max).length;
+      if (this.#heldTotal > (this.#o.maxHeldTotal ?? Number.POSITIVE_INFINITY) && route.held.length > 1) {
+        const oldest = route.held.shift()!;
+        this.#heldTotal -= 1;
+        this.#o.report?.({ kind: 'held_let_go', symbol: draft.symbol, minuteMs: oldest.draft.startMs });
+      }
       return;
     }
     // The common case, the minute right after the watermark (or a revision), needs no proof.
@@ -131,6 +150,7 @@ export class BarRouter {
       const unproven = firstUnprovenMinute(route.settled, draft.startMs, { socketFrom: this.#watchedFrom, rest: null });
       if (unproven !== null) {
         route.held = [{ draft, receivedAt, watchedFrom: this.#watchedFrom }];
+        this.#heldTotal += 1;
         this.#o.onUnproven?.(draft.symbol, unproven);
         return;
       }
@@ -159,6 +179,7 @@ export class BarRouter {
     if (route === undefined) return;
     const held = route.held ?? [];
     route.held = null;
+    this.#heldTotal -= held.length;
     // Beyond MAX_BACKFILL_MINUTES: those minutes are given up (the runner said so in the log).
     if (range !== null && route.settled !== null && range.from > route.settled + MINUTE_MS) route.settled = range.from - MINUTE_MS;
     const liveMinutes = new Set(held.map((h) => h.draft.startMs));
@@ -185,6 +206,7 @@ export class BarRouter {
             .slice(i)
             .filter((c): c is Candidate & { source: 'live' } => c.source === 'live')
             .map(({ draft, receivedAt, watchedFrom }) => ({ draft, receivedAt, watchedFrom }));
+          this.#heldTotal += route.held.length;
           this.#o.onUnproven?.(symbol, unproven);
           return;
         }

@@ -9,6 +9,21 @@ import { BarLedger } from './ledger.ts';
 import { normalizeAggregate, type AggregateInput } from './normalize.ts';
 import { routerEvents } from './router-events.ts';
 
+/**
+ * What one held live bar costs in memory (its draft, the object holding it, the array slot),
+ * measured by the benchmark's overload steps; MAX_BUFFERED_BYTES / this bounds the bars held.
+ */
+export const HELD_BAR_BYTES = 400;
+
+/**
+ * Most live bars held over all symbols: MAX_BUFFERED_BARS, and no more than half of
+ * MAX_BUFFERED_BYTES of them. An overload fills the sink's buffer and holds bars at the same
+ * time, so together they stay within 1.5 x MAX_BUFFERED_BYTES.
+ */
+export function heldBarsBound(maxBufferedBars: number, maxBufferedBytes: number): number {
+  return Math.max(1, Math.min(maxBufferedBars, Math.floor(maxBufferedBytes / 2 / HELD_BAR_BYTES)));
+}
+
 export interface PriceTransformOptions {
   symbols: readonly string[];
   calendar: Calendar;
@@ -16,6 +31,8 @@ export interface PriceTransformOptions {
   graceMs: number;
   /** Live bars held per symbol while it backfills (MAX_BUFFERED_BARS). */
   maxHeldPerSymbol: number;
+  /** Live bars held over all symbols (from MAX_BUFFERED_BARS and MAX_BUFFERED_BYTES: see heldBarsBound). */
+  maxHeldTotal: number;
   maxBackfillMinutes: number;
   /** The price records consumers must get, in this order: the sink. */
   publish: (event: PriceEvent, receivedAt: number | null) => void;
@@ -59,6 +76,7 @@ export class PriceTransform {
       calendar: options.calendar,
       fillMode: options.fillMode,
       maxHeldPerSymbol: options.maxHeldPerSymbol,
+      maxHeldTotal: options.maxHeldTotal,
       publish: options.publish,
       report: routerEvents(options.metrics, options.log),
       onUnproven: (symbol) => this.#backfill.request([symbol], 'unproven_gap'),
@@ -92,6 +110,15 @@ export class PriceTransform {
 
   live(event: AggregateInput, receivedAt: number): void {
     this.#router.acceptLive(normalizeAggregate(event, this.#o.calendar), receivedAt);
+    this.#reportHeld();
+  }
+
+  #reportedHeld = 0;
+
+  /** Sets `sentio_gateway_held_bars` when it changed; live bars arrive every minute, so it never stays stale for long. */
+  #reportHeld(): void {
+    const held = this.#router.heldBars;
+    if (held !== this.#reportedHeld) this.#o.metrics.heldBars.set((this.#reportedHeld = held));
   }
 
   // --- from the sink -----------------------------------------------------------------------

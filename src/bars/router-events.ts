@@ -11,7 +11,9 @@ export type RouterEvent =
   /** A first bar for a minute older than the symbol's newest record: published out of order. */
   | { kind: 'out_of_order'; symbol: string; tsET: string }
   /** A changed bar published as a later revision. */
-  | { kind: 'revised'; symbol: string; minuteMs: number; revision: number };
+  | { kind: 'revised'; symbol: string; minuteMs: number; revision: number }
+  /** A held live bar let go because all symbols together held MAX_BUFFERED_BARS (its backfill brings the minute back from REST). */
+  | { kind: 'held_let_go'; symbol: string; minuteMs: number };
 
 /**
  * Why an identical bar was dropped, as the `events_dropped_total` reason. Only a live bar
@@ -40,6 +42,11 @@ export function routerEvents(metrics: GatewayMetrics, log: Logger): (event: Rout
         return;
       case 'revised':
         metrics.barRevisions.inc();
+        return;
+      case 'held_let_go':
+        // Not lost (REST has the minute), but not from the socket either; the overflow that
+        // started the holding was logged already, so one line per let-go would only repeat it.
+        metrics.eventsDropped.inc({ reason: 'held_let_go' });
         return;
     }
   };

@@ -62,6 +62,8 @@ export interface GatewayConfig {
   maxConnectionsRetryMs: number;
   feedStaleMs: number;
   maxBufferedBars: number;
+  /** MAX_BUFFERED_BYTES: bound on the held bytes of the bars waiting for Kafka. */
+  maxBufferedBytes: number;
   maxBackfillMinutes: number;
   shutdownTimeoutMs: number;
   /** `simulator`: market time follows an external simulator's clock. */

@@ -45,6 +45,17 @@ export function loadConfig(env: Env = process.env): { config: GatewayConfig; sec
     }
     return value;
   };
+  /** A whole number of at least `min`, where `why` says what the bound is for. */
+  const atLeast = (name: SettingName, min: number, why: string): number => {
+    const before = problems.length;
+    const value = integer(name, Number.MIN_SAFE_INTEGER);
+    if (problems.length > before) return min;
+    if (value < min) {
+      fail(name, `must be at least ${min} (${why}), got ${value}`);
+      return min;
+    }
+    return value;
+  };
   const oneOf = <T extends string>(name: SettingName, allowed: readonly T[]): T => {
     const text = (raw(name) ?? '').toLowerCase();
     if ((allowed as readonly string[]).includes(text)) return text as T;
@@ -170,6 +181,11 @@ export function loadConfig(env: Env = process.env): { config: GatewayConfig; sec
     maxConnectionsRetryMs: integer('MAX_CONNECTIONS_RETRY_MS', 100),
     feedStaleMs: integer('FEED_STALE_MS', 1000),
     maxBufferedBars: integer('MAX_BUFFERED_BARS', 1),
+    maxBufferedBytes: atLeast(
+      'MAX_BUFFERED_BYTES',
+      MIN_BUFFERED_BYTES,
+      '1 MiB: room for a whole produce request of up to 512 KiB, with bars queueing behind it',
+    ),
     maxBackfillMinutes: integer('MAX_BACKFILL_MINUTES', 0, 24 * 60),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 100),
     marketClock: oneOf<'wall' | 'simulator'>('MARKET_CLOCK', ['wall', 'simulator']),
@@ -348,6 +364,8 @@ function loadKafkaSecurity(
 }
 
 const DAY_MS = 86_400_000;
+/** MAX_BUFFERED_BYTES must hold a whole produce request (the sink's maxBatchBytes, 512 KiB) and more. */
+const MIN_BUFFERED_BYTES = 1024 * 1024;
 
 /** YYYY-MM-DD naming a day that exists. */
 function isCalendarDate(text: string): boolean {

@@ -111,6 +111,12 @@ export const SETTINGS = [
     description: 'During the regular session, no bar for this long (market time) makes the feed stale and /readyz 503.',
   },
   { name: 'MAX_BUFFERED_BARS', default: '100000', description: 'Bars held while Kafka is not writable; beyond it the oldest are dropped and counted.' },
+  {
+    name: 'MAX_BUFFERED_BYTES',
+    default: '33554432',
+    description:
+      'Bytes of bars (keys, values, headers and the per-record bookkeeping the gateway holds) held while Kafka is not writable; beyond it the oldest are dropped and counted, like MAX_BUFFERED_BARS. Bounds memory under any overload.',
+  },
   { name: 'MAX_BACKFILL_MINUTES', default: '120', description: 'Longest gap the gateway backfills from REST.' },
   { name: 'SHUTDOWN_TIMEOUT_MS', default: '10000', description: 'Bound on flushing Kafka at SIGTERM before exiting anyway.' },
   {

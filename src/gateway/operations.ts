@@ -69,6 +69,7 @@ export async function startOperations(s: WatchedStages): Promise<Operations> {
     if (st.role === 'standby') {
       s.metrics.kafkaWritable.set(st.kafkaWritable ? 1 : 0);
       s.metrics.bufferedBars.set(0);
+      s.metrics.bufferedBytes.set(0);
     }
     return {
       kafkaWritable: st.kafkaWritable,

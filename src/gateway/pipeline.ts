@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Calendar } from '../bars/calendar.ts';
-import { PriceTransform } from '../bars/price-transform.ts';
+import { heldBarsBound, PriceTransform } from '../bars/price-transform.ts';
 import type { FeedClock } from '../clock/feed-clock.ts';
 import type { MarketClock } from '../clock/market-clock.ts';
 import type { GatewayConfig } from '../config/config.ts';
@@ -69,7 +69,14 @@ export interface Pipeline {
 export async function startPipeline(d: PipelineDeps): Promise<Pipeline> {
   const { config, metrics, log, topics, run, delivery } = d;
   const { symbols } = config;
-  const sink = new RecordSink<RecordMeta>({ producer: d.producer, transactional: d.transactional, maxBuffered: config.maxBufferedBars, metrics, log });
+  const sink = new RecordSink<RecordMeta>({
+    producer: d.producer,
+    transactional: d.transactional,
+    maxBuffered: config.maxBufferedBars,
+    maxBufferedBytes: config.maxBufferedBytes,
+    metrics,
+    log,
+  });
   sink.markConnected();
   sink.listen({ onDelivered: (records, ackedAt) => delivery.delivered(records, ackedAt), onFenced: () => d.onFenced?.() });
   const transform = new PriceTransform({
@@ -78,6 +85,7 @@ export async function startPipeline(d: PipelineDeps): Promise<Pipeline> {
     fillMode: config.fillEmptyMinutes,
     graceMs: config.fillGraceMs,
     maxHeldPerSymbol: config.maxBufferedBars,
+    maxHeldTotal: heldBarsBound(config.maxBufferedBars, config.maxBufferedBytes),
     maxBackfillMinutes: config.maxBackfillMinutes,
     publish: (event, receivedAt) => sink.enqueue({ topic: topics.prices, message: priceMessage(event, run), meta: { kind: 'bar', event, receivedAt } }),
     aggregates: createMinuteAggregatesClient({ restUrl: d.feed.restUrl, apiKey: d.feed.apiKey, metrics, log }),

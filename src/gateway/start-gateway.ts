@@ -50,7 +50,14 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
 
     // Heartbeats have their own sink on the idempotent producer: a standby beats too, and a
     // fenced transactional producer never silences them.
-    const heartbeatSink = new RecordSink<RecordMeta>({ producer, maxBuffered: config.maxBufferedBars, metrics, log, carries: 'heartbeats' });
+    const heartbeatSink = new RecordSink<RecordMeta>({
+      producer,
+      maxBuffered: config.maxBufferedBars,
+      maxBufferedBytes: config.maxBufferedBytes,
+      metrics,
+      log,
+      carries: 'heartbeats',
+    });
     heartbeatSink.markConnected();
     cleanup.push('heartbeat sink', () => heartbeatSink.stop());
     const delivery = new DeliveryTracker({ symbols, now: () => clock.now(), metrics });

@@ -60,7 +60,7 @@ export async function replayDay(config: GatewayConfig, secrets: GatewaySecrets, 
 
     // --- sink -------------------------------------------------------------------------------
     const { producer } = await openKafka(config, secrets, log, cleanup, 'all');
-    const sink = new RecordSink<RecordMeta>({ producer, maxBuffered: config.maxBufferedBars, log });
+    const sink = new RecordSink<RecordMeta>({ producer, maxBuffered: config.maxBufferedBars, maxBufferedBytes: config.maxBufferedBytes, log });
     sink.markConnected();
     cleanup.push('sink', () => sink.stop());
     const publisher = new MinutePublisher({ sink, topics, run, portfolioId, flushTimeoutMs: 60_000 });

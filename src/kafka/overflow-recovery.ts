@@ -25,7 +25,8 @@ export interface OverflowRecoveryOptions {
  * What happens when Kafka cannot keep up and the bounded buffer pushes its oldest bars out.
  * A symbol's records must stay in minute order, so for every symbol hit the rest of its
  * queued records are taken back too and forgotten, its live bars are held, and once Kafka
- * takes writes again (or the buffer has drained to half) the symbol is replayed from REST.
+ * takes writes again (or the buffer has drained to half, in bars and in bytes) the symbol is
+ * replayed from REST.
  * Nothing is dropped silently: every bar pushed out is counted.
  */
 export class OverflowRecovery {
@@ -37,13 +38,17 @@ export class OverflowRecovery {
   constructor(options: OverflowRecoveryOptions) {
     this.#o = options;
     this.#logOverflow = throttle(1000, (dropped: number, withdrawn: number) =>
-      options.log.error({ dropped, withdrawn, max: options.sink.capacity }, 'bar buffer full: oldest bars dropped; their symbols will be replayed from REST'),
+      options.log.error(
+        { dropped, withdrawn, max: options.sink.capacity, maxBytes: options.sink.byteCapacity },
+        'bar buffer full: oldest bars dropped; their symbols will be replayed from REST',
+      ),
     );
     options.sink.listen({
       onOverflow: (records) => this.#overflowed(records),
       // An overflow without an outage (a burst): replay once the buffer has drained.
       onDelivered: () => {
-        if (this.#pending.size > 0 && options.sink.buffered <= options.sink.capacity / 2) this.#replay();
+        const { sink } = options;
+        if (this.#pending.size > 0 && sink.buffered <= sink.capacity / 2 && sink.bufferedBytes <= sink.byteCapacity / 2) this.#replay();
       },
       onWritableChange: (writable) => {
         if (writable && this.#pending.size > 0) this.#replay();

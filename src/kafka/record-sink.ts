@@ -37,6 +37,11 @@ export interface RecordSinkOptions<M> {
   transactional?: boolean;
   /** Data records (bars) held while Kafka is slow or down; beyond it the oldest are dropped. */
   maxBuffered: number;
+  /**
+   * Estimated bytes (`heldBytes`) of the data records held, queued and in flight; beyond it
+   * the oldest queued are dropped as beyond `maxBuffered`. Unbounded when unset.
+   */
+  maxBufferedBytes?: number;
   /** Control records (heartbeats) are few and only the newest matter. */
   maxControl?: number;
   /** Most records in one produce request. */
@@ -54,9 +59,10 @@ export interface RecordSinkOptions<M> {
   metrics?: GatewayMetrics;
   log?: Logger;
   /**
-   * What it carries: `bars` (default) own `sentio_gateway_kafka_writable` and
-   * `sentio_gateway_buffered_bars`; a `heartbeats` sink beside them reports its failed sends
-   * and logs its writability, but leaves those gauges to the bars.
+   * What it carries: `bars` (default) own `sentio_gateway_kafka_writable`,
+   * `sentio_gateway_buffered_bars` and `sentio_gateway_buffered_bytes`; a `heartbeats` sink
+   * beside them reports its failed sends and logs its writability, but leaves those gauges
+   * to the bars.
    */
   carries?: SinkCargo;
 }
@@ -68,45 +74,105 @@ function recordBytes(record: OutboundRecord<unknown>): number {
   return bytes;
 }
 
-/** An array-backed FIFO with O(1) amortised shift. */
+/**
+ * What the gateway holds for a record beyond its key, value and headers: the objects around
+ * it (the OutboundRecord, its message and meta, the price event the delivery tracker needs).
+ * Calibrated by the benchmark's overload steps.
+ */
+export const RECORD_OVERHEAD_BYTES = 600;
+
+/**
+ * The memory a queued record costs, as MAX_BUFFERED_BYTES counts it: its wire size (key,
+ * value, each header's name and value, 4 bytes a header and 32 a record, as a produce
+ * request frames them) plus RECORD_OVERHEAD_BYTES. Lengths are UTF-16 code units, which is
+ * bytes for the ASCII the gateway writes.
+ */
+export function heldBytes(record: OutboundRecord<unknown>): number {
+  return recordBytes(record) + RECORD_OVERHEAD_BYTES;
+}
+
+/**
+ * An array-backed FIFO with O(1) amortised shift. Each item carries its wire size, counted
+ * once when it is pushed; `bytes` is what the items hold (wire size plus `overhead` each).
+ */
 class Fifo<T> {
   #items: T[] = [];
+  #wire: number[] = [];
   #head = 0;
+  #wireTotal = 0;
+  readonly #overhead: number;
+  constructor(overhead: number) {
+    this.#overhead = overhead;
+  }
   get length(): number {
     return this.#items.length - this.#head;
   }
-  push(item: T): void {
+  /** Held bytes of the queued items. */
+  get bytes(): number {
+    return this.#wireTotal + this.length * this.#overhead;
+  }
+  push(item: T, wire: number): void {
     this.#items.push(item);
+    this.#wire.push(wire);
+    this.#wireTotal += wire;
   }
   /** Removes and returns the queued items matching `predicate`, keeping the others in order. */
   removeWhere(predicate: (item: T) => boolean): T[] {
     const kept: T[] = [];
+    const keptWire: number[] = [];
     const removed: T[] = [];
+    let wireTotal = 0;
     for (let i = this.#head; i < this.#items.length; i += 1) {
       const item = this.#items[i]!;
-      (predicate(item) ? removed : kept).push(item);
+      if (predicate(item)) removed.push(item);
+      else {
+        kept.push(item);
+        keptWire.push(this.#wire[i]!);
+        wireTotal += this.#wire[i]!;
+      }
     }
     this.#items = kept;
+    this.#wire = keptWire;
+    this.#wireTotal = wireTotal;
     this.#head = 0;
     return removed;
   }
-  /** Removes up to `count` items from the front, stopping before `budget` would go negative (always at least one). */
-  shiftWithin(count: number, budget: number, size: (item: T) => number): T[] {
+  /**
+   * Removes up to `count` items from the front, stopping before their wire size would pass
+   * `wireBudget` or their held bytes `heldBudget` (always at least one).
+   */
+  shiftWithin(count: number, wireBudget: number, heldBudget: number): T[] {
     let taken = 0;
-    let spent = 0;
+    let wire = 0;
     while (taken < count && this.#head + taken < this.#items.length) {
-      const cost = size(this.#items[this.#head + taken]!);
-      if (taken > 0 && spent + cost > budget) break;
-      spent += cost;
+      const cost = this.#wire[this.#head + taken]!;
+      if (taken > 0 && (wire + cost > wireBudget || wire + cost + (taken + 1) * this.#overhead > heldBudget)) break;
+      wire += cost;
+      taken += 1;
+    }
+    return this.shift(taken);
+  }
+  /**
+   * Removes items from the front until at least `count` are gone and their held bytes reach
+   * `bytes`, but never the newest.
+   */
+  shiftUntil(count: number, bytes: number): T[] {
+    let taken = 0;
+    let freed = 0;
+    while ((taken < count || freed < bytes) && this.length - taken > 1) {
+      freed += this.#wire[this.#head + taken]! + this.#overhead;
       taken += 1;
     }
     return this.shift(taken);
   }
   shift(count: number): T[] {
-    const taken = this.#items.slice(this.#head, this.#head + count);
-    this.#head += taken.length;
+    const end = Math.min(this.#head + count, this.#items.length);
+    const taken = this.#items.slice(this.#head, end);
+    for (let i = this.#head; i < end; i += 1) this.#wireTotal -= this.#wire[i]!;
+    this.#head = end;
     if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
+      this.#wire = this.#wire.slice(this.#head);
       this.#head = 0;
     }
     return taken;
@@ -121,13 +187,18 @@ class Fifo<T> {
  */
 export class RecordSink<M> {
   readonly #options: Required<Omit<RecordSinkOptions<M>, 'hooks' | 'producer' | 'metrics' | 'log' | 'transactional' | 'carries'>>;
+  /** Held bytes one request may take into flight: half the byte bound, so bars can queue behind it. */
+  readonly #maxBatchHeld: number;
   readonly #producer: RecordSinkOptions<M>['producer'];
   readonly #transactional: boolean;
   #fenced = false;
   readonly #listeners: RecordSinkHooks<M>[];
-  readonly #data = new Fifo<OutboundRecord<M>>();
+  readonly #data = new Fifo<OutboundRecord<M>>(RECORD_OVERHEAD_BYTES);
   #control: OutboundRecord<M>[] = [];
   #inFlight = 0;
+  /** Data records in flight and their held bytes (control records are not counted). */
+  #inFlightData = 0;
+  #inFlightBytes = 0;
   #pumping = false;
   #writable = false;
   #abort = new AbortController();
@@ -144,12 +215,14 @@ export class RecordSink<M> {
     this.#report = options.metrics !== undefined && options.log !== undefined ? sinkEvents(options.metrics, options.log, options.carries) : () => undefined;
     this.#options = {
       maxBuffered: options.maxBuffered,
+      maxBufferedBytes: options.maxBufferedBytes ?? Number.POSITIVE_INFINITY,
       maxControl: options.maxControl ?? 8,
       maxBatch: Math.max(1, Math.min(options.maxBatch ?? 5000, options.maxBuffered)),
       maxBatchBytes: options.maxBatchBytes ?? 512 * 1024,
       retryMinMs: options.retryMinMs ?? 100,
       retryMaxMs: options.retryMaxMs ?? 5000,
     };
+    this.#maxBatchHeld = this.#options.maxBufferedBytes / 2;
   }
 
   get writable(): boolean {
@@ -166,6 +239,11 @@ export class RecordSink<M> {
     return this.#options.maxBuffered;
   }
 
+  /** Most held bytes of data records (MAX_BUFFERED_BYTES; Infinity when unbounded). */
+  get byteCapacity(): number {
+    return this.#options.maxBufferedBytes;
+  }
+
   /** Adds a listener; each is called in the order added. */
   listen(hooks: RecordSinkHooks<M>): void {
     this.#listeners.push(hooks);
@@ -180,10 +258,20 @@ export class RecordSink<M> {
     return this.#data.length + this.#control.length + this.#inFlight;
   }
 
+  /** Estimated bytes held by data records not yet acknowledged (queued and in flight): see `heldBytes`. */
+  get bufferedBytes(): number {
+    return this.#data.bytes + this.#inFlightBytes;
+  }
+
   enqueue(record: OutboundRecord<M>): void {
-    this.#data.push(record);
+    this.#data.push(record, recordBytes(record));
     const excess = this.#data.length + this.#inFlight - this.#options.maxBuffered;
-    if (excess > 0) this.#overflowed(this.#data.shift(excess));
+    const excessBytes = this.bufferedBytes - this.#options.maxBufferedBytes;
+    // The oldest queued go, never those in flight, and never the record just taken.
+    if (excess > 0 || excessBytes > 0) {
+      const dropped = this.#data.shiftUntil(excess, excessBytes);
+      if (dropped.length > 0) this.#overflowed(dropped);
+    }
     this.#changed();
   }
 
@@ -202,10 +290,12 @@ export class RecordSink<M> {
 
   /**
    * Resolves once `records` more data records fit in the buffer without pushing any out (so
-   * a replay cannot overflow it), or when `signal` aborts.
+   * a replay cannot overflow it), or when `signal` aborts. `bytes` is their held bytes
+   * (`heldBytes`); unset, each is taken to hold as much as the average record buffered. An
+   * empty buffer always has room for their bytes.
    */
-  waitForRoom(records: number, signal: AbortSignal): Promise<void> {
-    const fits = (): boolean => this.buffered + records <= this.#options.maxBuffered;
+  waitForRoom(records: number, signal: AbortSignal, bytes?: number): Promise<void> {
+    const fits = (): boolean => this.buffered + records <= this.#options.maxBuffered && this.#bytesFit(records, bytes);
     if (fits() || signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
@@ -219,6 +309,13 @@ export class RecordSink<M> {
       this.#roomWaiters.add(check);
       signal.addEventListener('abort', done, { once: true });
     });
+  }
+
+  #bytesFit(records: number, bytes: number | undefined): boolean {
+    const held = this.bufferedBytes;
+    if (held === 0) return true;
+    const wanted = bytes ?? (records * held) / (this.#data.length + this.#inFlightData);
+    return held + wanted <= this.#options.maxBufferedBytes;
   }
 
   /** Resolves once everything queued so far is acknowledged, or false when `timeoutMs` passes first. */
@@ -248,7 +345,7 @@ export class RecordSink<M> {
   }
 
   #bufferChanged(): void {
-    this.#report({ kind: 'buffered', records: this.buffered });
+    this.#report({ kind: 'buffered', records: this.buffered, bytes: this.bufferedBytes });
     for (const l of this.#listeners) l.onBufferChange?.(this.buffered);
   }
 
@@ -266,14 +363,20 @@ export class RecordSink<M> {
       while (!this.#abort.signal.aborted && this.#data.length + this.#control.length > 0) {
         const control = this.#control;
         const controlBytes = control.reduce((n, r) => n + recordBytes(r), 0);
-        const batch = [...control, ...this.#data.shiftWithin(this.#options.maxBatch - control.length, this.#options.maxBatchBytes - controlBytes, recordBytes)];
+        const queuedBytes = this.#data.bytes;
+        const data = this.#data.shiftWithin(this.#options.maxBatch - control.length, this.#options.maxBatchBytes - controlBytes, this.#maxBatchHeld);
+        const batch = [...control, ...data];
         this.#control = [];
         this.#inFlight = batch.length;
+        this.#inFlightData = data.length;
+        this.#inFlightBytes = queuedBytes - this.#data.bytes;
         const delivered = await this.#sendWithRetry(batch);
         this.#inFlight = 0;
+        this.#inFlightData = 0;
+        this.#inFlightBytes = 0;
         if (!delivered) {
           // Stopped while retrying: put the batch back so `buffered` stays honest.
-          for (const record of batch) this.#data.push(record);
+          for (const record of batch) this.#data.push(record, recordBytes(record));
           break;
         }
         const ackedAt = performance.now();

@@ -6,7 +6,8 @@ import { throttle } from '../ops/throttle.ts';
 export type SinkEvent =
   | { kind: 'send_failed'; error: string; attempt: number }
   | { kind: 'writable'; writable: boolean }
-  | { kind: 'buffered'; records: number }
+  /** Records not yet acknowledged, and the held bytes of the data records among them. */
+  | { kind: 'buffered'; records: number; bytes: number }
   /** A transactional producer was fenced by a newer one with its transactional id. */
   | { kind: 'fenced'; error: string };
 
@@ -24,6 +25,7 @@ export function sinkEvents(metrics: GatewayMetrics, log: Logger, carries: SinkCa
   if (bars) {
     metrics.kafkaWritable.set(0);
     metrics.bufferedBars.set(0);
+    metrics.bufferedBytes.set(0);
   }
   return (event) => {
     switch (event.kind) {
@@ -37,7 +39,10 @@ export function sinkEvents(metrics: GatewayMetrics, log: Logger, carries: SinkCa
         else log.warn({ writable: false, carries }, bars ? 'Kafka is not writable; buffering bars' : 'Kafka is not writable; holding heartbeats');
         return;
       case 'buffered':
-        if (bars) metrics.bufferedBars.set(event.records);
+        if (bars) {
+          metrics.bufferedBars.set(event.records);
+          metrics.bufferedBytes.set(event.bytes);
+        }
         return;
       case 'fenced':
         metrics.kafkaErrors.inc({ operation: 'fenced' });

@@ -67,7 +67,17 @@ export function createMetrics(options: { symbols: readonly string[]; version: st
       registers,
     }),
     kafkaWritable: new Gauge({ name: `${METRIC_PREFIX}kafka_writable`, help: '1 while Kafka accepts writes (last send succeeded).', registers }),
+    heldBars: new Gauge({
+      name: `${METRIC_PREFIX}held_bars`,
+      help: 'Live bars held until a backfill brings the minutes before them (after a reconnect or a buffer overflow); bounded by MAX_BUFFERED_BARS and MAX_BUFFERED_BYTES.',
+      registers,
+    }),
     bufferedBars: new Gauge({ name: `${METRIC_PREFIX}buffered_bars`, help: 'Price records waiting for Kafka.', registers }),
+    bufferedBytes: new Gauge({
+      name: `${METRIC_PREFIX}buffered_bytes`,
+      help: 'Estimated bytes held by bars not yet acknowledged by Kafka (queued and in flight).',
+      registers,
+    }),
     publishLatency: new Histogram({
       name: `${METRIC_PREFIX}publish_latency_seconds`,
       help: 'From receipt of the vendor frame to Kafka acknowledgement of the record.',

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BarRouter, repeatDropReason } from '../../src/bars/bar-router.ts';
+import { HELD_BAR_BYTES, heldBarsBound } from '../../src/bars/price-transform.ts';
 import { createCalendar } from '../../src/bars/calendar.ts';
 import { BarLedger } from '../../src/bars/ledger.ts';
 import type { PriceEventDraft } from '../../src/bars/normalize.ts';
@@ -269,4 +270,48 @@ test('nothing is filled before the first price is known', () => {
   router.fillDue(m(5), 0, { latestBarMinute: m(5), pingAnsweredAt: m(5) });
   router.acceptLive(bar('A', 5), 1);
   assert.deepEqual(summary(), ['A5:live:0']);
+});
+
+test('bars held over all symbols stay within maxHeldTotal: each symbol past it lets its oldest go, and the release counts them off', () => {
+  const symbols = ['A', 'B', 'C'];
+  const maxHeldTotal = 5;
+  const perSymbol = 4;
+  const letGo: string[] = [];
+  const published: PriceEvent[] = [];
+  const router = new BarRouter({
+    symbols,
+    ledger: new BarLedger(),
+    calendar,
+    fillMode: 'off',
+    maxHeldTotal,
+    publish: (e) => published.push(e),
+    report: (e) => {
+      if (e.kind === 'held_let_go') letGo.push(`${e.symbol}@${(e.minuteMs - T0) / MINUTE_MS}`);
+    },
+  });
+  router.watch(firstWatchedMinute(m(0)));
+  router.hold(symbols);
+  let pushed = 0;
+  for (let i = 0; i < perSymbol; i += 1) {
+    for (const symbol of symbols) {
+      router.acceptLive(bar(symbol, i), i);
+      pushed += 1;
+      assert.equal(router.heldBars, Math.min(pushed, maxHeldTotal));
+    }
+  }
+  assert.equal(letGo.length, symbols.length * perSymbol - maxHeldTotal);
+  // Each let-go is the holding symbol's oldest bar, never one of another symbol.
+  assert.deepEqual(letGo.slice(0, 2), ['C@0', 'A@0']);
+  // Releasing A (nothing from REST) publishes what A still holds and takes it off the total.
+  const heldBefore = router.heldBars;
+  router.release('A', [], { from: m(0), through: m(perSymbol - 1), settledThrough: m(perSymbol - 1) });
+  assert.equal(router.heldBars, heldBefore - published.length);
+  assert.ok(published.length > 0 && published.every((e) => e.symbol === 'A'));
+});
+
+test('heldBarsBound: MAX_BUFFERED_BARS, and no more held bars than half of MAX_BUFFERED_BYTES buys', () => {
+  const bytes = 32 * 1024 * 1024;
+  assert.equal(heldBarsBound(100_000, bytes), Math.floor(bytes / 2 / HELD_BAR_BYTES));
+  assert.equal(heldBarsBound(1_000, bytes), 1_000);
+  assert.equal(heldBarsBound(1_000, 1), 1, 'always room for one');
 });
