@@ -12,6 +12,8 @@
  *   memory          RSS at rest and after a 390 x 12,000-bar day (scaled down with --quick)
  *   firehose        rising AM rate until the gateway falls behind (+ A-event ingest ceiling)
  *   producerLimit   Kafka's ProducerPerformance, same records, size, acks=all, no compression
+ *   overload        default buffer settings, Kafka throttled / feed past the ceiling: peak RSS
+ *   peer            a librdkafka producer (Python confluent-kafka) on live12's and the firehose's load
  *
  * --quick finishes in under two minutes; it fails only when the benchmark itself breaks
  * (a scenario could not run), never on a figure. --profile runs the 12,000-symbol gateways
@@ -35,8 +37,10 @@ import { runBurstAndDay, runBurstBrokerDefaults, type BrokerDefaultsResult, type
 import { runFirehose, type FirehoseOutcome } from './scenarios/firehose.ts';
 import { LIVE12_HA, runLive12 } from './scenarios/live12.ts';
 import { runProducerPerf, type ProducerPerfRun } from './scenarios/producer-limit.ts';
+import { runOverload, type OverloadStep } from './scenarios/overload.ts';
+import { PEER_WHAT, peerVersions, runPeerFirehose, runPeerLive12 } from './scenarios/peer.ts';
 
-const SCENARIOS = ['live12', 'burstDefaults', 'burst', 'firehose', 'producerLimit'] as const;
+const SCENARIOS = ['live12', 'peer', 'burstDefaults', 'burst', 'firehose', 'overload', 'producerLimit'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -72,7 +76,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg.startsWith('--node-arg=')) args.nodeArgs.push(arg.slice(11));
     else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        'usage: node bench/run.ts [--quick] [--profile] [--only=live12,burstDefaults,burst,firehose,producerLimit] [--out=path] [--node-arg=<flag for the gateway child>]...\n',
+        'usage: node bench/run.ts [--quick] [--profile] [--only=live12,peer,burstDefaults,burst,firehose,overload,producerLimit] [--out=path] [--node-arg=<flag for the gateway child>]...\n',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
@@ -182,6 +186,10 @@ async function main(): Promise<number> {
     // Beside it, in the same sitting: the same minutes with transactional writes (HA_MODE=kafka).
     const live12Ha = await attempt('live12Ha', () => runLive12(ctx, LIVE12_HA));
     if (live12Ha) results['live12Ha'] = live12Ha;
+    // The peer on the same minutes, in the same sitting.
+    const peer: Record<string, unknown> = {};
+    const peerLive = await attempt('peerLive12', () => runPeerLive12(ctx));
+    if (peerLive) peer['live12'] = peerLive;
     {
       // The floor under live12's latency: Kafka's own Java producer, one record at a time
       // (linger.ms=0) at a live-like rate, acks=all, on the same broker. Its send -> ack
@@ -227,6 +235,11 @@ async function main(): Promise<number> {
       };
       if (firehose.a) results['firehoseIngest'] = firehose.a;
     }
+    const overload = await attempt('overload', () => runOverload(ctx, FRAME_EVENTS));
+    if (overload) results['overload'] = overload;
+    const peerFirehose = await attempt('peerFirehose', () => runPeerFirehose(ctx, FRAME_EVENTS));
+    if (peerFirehose) peer['firehose'] = peerFirehose;
+    if (Object.keys(peer).length > 0) results['peer'] = { what: PEER_WHAT, versions: peerVersions(ctx), ...peer };
 
     const producer = await attempt('producerLimit', async () => {
       const fromFirehose = firehose?.am.completed ?? 0;
@@ -258,6 +271,7 @@ async function main(): Promise<number> {
       };
     });
     if (producer) results['producerLimit'] = producer;
+    results['ratios'] = ratios(results);
   } finally {
     say('stopping the broker');
     await kafka.dispose();
@@ -292,6 +306,35 @@ async function main(): Promise<number> {
   if (args.profile) process.stdout.write(renderProfiles(results));
   process.stdout.write(`\nwritten: ${args.out} (${fmt(results['durationSec'])} s)\n`);
   return Object.keys(errors).length === 0 ? 0 : 1;
+}
+
+// --- ratios ------------------------------------------------------------------------------
+
+/** a / b, or null when either is missing. */
+function ratio(a: unknown, b: unknown): number | null {
+  return typeof a === 'number' && typeof b === 'number' && b > 0 ? r(a / b, 3) : null;
+}
+
+/**
+ * The gateway against its peer and against the broker's own producer, from the figures of
+ * this sitting (never from another run's). Targets are stated, not enforced: the exit code
+ * says only whether the benchmark ran.
+ */
+function ratios(res: Record<string, unknown>): Record<string, unknown> {
+  const n = (path: string): number | null => {
+    const v = get(res, path);
+    return typeof v === 'number' ? v : null;
+  };
+  const haP50 = n('live12Ha.p50Ms');
+  const p50 = n('live12.p50Ms');
+  return {
+    live12P50GatewayOverPeer: ratio(n('live12.p50Ms'), n('peer.live12.p50Ms')),
+    live12P99GatewayOverPeer: ratio(n('live12.p99Ms'), n('peer.live12.p99Ms')),
+    firehoseGatewayOverPeer: ratio(n('firehose.eventsPerSec'), n('peer.firehose.eventsPerSec')),
+    firehoseOverProducerPerformance: ratio(n('firehose.eventsPerSec'), n('producerLimit.eventsPerSec')),
+    live12HaP50MinusPlainMs: haP50 !== null && p50 !== null ? r(haP50 - p50, 2) : null,
+    targets: 'live12 p50 and p99 ratios <= 1; firehoseGatewayOverPeer >= 3; firehoseOverProducerPerformance >= 0.8; live12HaP50MinusPlainMs <= 3',
+  };
 }
 
 // --- the table ---------------------------------------------------------------------------
@@ -390,6 +433,27 @@ function renderTable(res: Record<string, unknown>): string {
   add('producer', 'broker CPU per million records: PP / gateway', 'producerLimit.brokerCpuSecPerMillion', 'CPU s');
   if (get(res, 'producerLimit') !== undefined)
     rows[rows.length - 1]![2] = `${fmt(get(res, 'producerLimit.brokerCpuSecPerMillion'))} / ${fmt(get(res, 'firehose.brokerCpuSecPerMillion'))}`;
+  add('peer', 'librdkafka peer live12: send -> consumer p50 / p99 / max', 'peer.live12.p50Ms', 'ms');
+  if (get(res, 'peer.live12') !== undefined)
+    rows[rows.length - 1]![2] = `${fmt(get(res, 'peer.live12.p50Ms'))} / ${fmt(get(res, 'peer.live12.p99Ms'))} / ${fmt(get(res, 'peer.live12.maxMs'))}`;
+  add('peer', 'librdkafka peer firehose: highest sustained', 'peer.firehose.eventsPerSec', 'events/s');
+  add('peer', 'librdkafka peer CPU per million AM events', 'peer.firehose.cpuSecPerMillion', 'CPU s');
+  add('peer', 'librdkafka peer peak RSS (firehose)', 'peer.firehose.peakRssMb', 'MiB');
+  add('ratios', 'live12 p50 / p99: gateway over peer', 'ratios.live12P50GatewayOverPeer', 'x');
+  if (get(res, 'ratios') !== undefined)
+    rows[rows.length - 1]![2] = `${fmt(get(res, 'ratios.live12P50GatewayOverPeer'))} / ${fmt(get(res, 'ratios.live12P99GatewayOverPeer'))}`;
+  add('ratios', 'firehose: gateway over peer', 'ratios.firehoseGatewayOverPeer', 'x');
+  add('ratios', 'firehose: gateway over ProducerPerformance', 'ratios.firehoseOverProducerPerformance', 'x');
+  add('ratios', 'live12 p50: HA_MODE=kafka minus plain', 'ratios.live12HaP50MinusPlainMs', 'ms');
+  const overloadSteps = get(res, 'overload.steps');
+  if (Array.isArray(overloadSteps))
+    for (const st of overloadSteps as OverloadStep[])
+      rows.push([
+        'overload',
+        `${st.name} (${fmt(st.offeredPerSec)}/s): peak RSS / buffered bars / B per bar`,
+        `${fmt(st.peakRssMb)} / ${fmt(st.bufferedBarsMax)} / ${fmt(st.rssBytesPerBufferedBar)}`,
+        'MiB / bars / B',
+      ]);
   add('memory', 'RSS at rest, 12,000 symbols (12 symbols)', 'memory.rssMbAtRest', 'MiB');
   if (get(res, 'memory') !== undefined) rows[rows.length - 1]![2] = `${fmt(get(res, 'memory.rssMbAtRest'))} (${fmt(get(res, 'memory.rssMbAtRest12Symbols'))})`;
   add('memory', 'RSS after the day, after full GC (before GC)', 'memory.rssMbAfterDay', 'MiB');
