@@ -88,6 +88,12 @@ export class DataPath {
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
         createPartitioner: rememberingPartitioner,
+        // A batch that follows the previous commit within a few ms finds its markers still
+        // being written: AddPartitionsToTxn answers CONCURRENT_TRANSACTIONS, which kafkajs
+        // retries after the client's 100 ms and then doubles. Kafka's Java producer retries that
+        // answer after 20 ms; so do we (the second frame of a minute waited ~100 ms: live12Ha's
+        // p99). Retries stay unbounded, as kafkajs sets them for an idempotent producer.
+        retry: { initialRetryTime: 20, retries: Number.MAX_SAFE_INTEGER },
       });
       await producer.connect();
       this.#producer = producer;
