@@ -35,7 +35,7 @@ import type { BenchContext } from './lib/rig.ts';
 import { r, sleep } from './lib/stats.ts';
 import { runBurstAndDay, runBurstBrokerDefaults, type BrokerDefaultsResult, type BurstOutcome } from './scenarios/burst.ts';
 import { runFirehose, type FirehoseOutcome } from './scenarios/firehose.ts';
-import { LIVE12_HA, runLive12 } from './scenarios/live12.ts';
+import { LIVE12_HA, LIVE12_NO_LINGER, runLive12 } from './scenarios/live12.ts';
 import { runProducerPerf, type ProducerPerfRun } from './scenarios/producer-limit.ts';
 import { runOverload, type OverloadStep } from './scenarios/overload.ts';
 import { PEER_WHAT, peerVersions, runPeerFirehose, runPeerLive12 } from './scenarios/peer.ts';
@@ -183,6 +183,9 @@ async function main(): Promise<number> {
   try {
     const live12 = await attempt('live12', () => runLive12(ctx));
     if (live12) results['live12'] = live12;
+    // The linger's effect, in the same sitting (full runs only).
+    const live12NoLinger = args.quick ? null : await attempt('live12NoLinger', () => runLive12(ctx, LIVE12_NO_LINGER));
+    if (live12NoLinger) results['live12NoLinger'] = live12NoLinger;
     // Beside it, in the same sitting: the same minutes with transactional writes (HA_MODE=kafka).
     const live12Ha = await attempt('live12Ha', () => runLive12(ctx, LIVE12_HA));
     if (live12Ha) results['live12Ha'] = live12Ha;
@@ -388,6 +391,10 @@ function renderTable(res: Record<string, unknown>): string {
       'ms',
     ]);
   shareRow('live12', 'live12.cpuPct');
+  add('live12NoLinger', 'MINUTE_LINGER_MS=0: send -> consumer p50 / p99 / max', 'live12NoLinger.p50Ms', 'ms');
+  if (get(res, 'live12NoLinger') !== undefined)
+    rows[rows.length - 1]![2] =
+      `${fmt(get(res, 'live12NoLinger.p50Ms'))} / ${fmt(get(res, 'live12NoLinger.p99Ms'))} / ${fmt(get(res, 'live12NoLinger.maxMs'))}`;
   add('live12Ha', 'HA_MODE=kafka: send -> consumer p50 / p99 / max', 'live12Ha.p50Ms', 'ms');
   if (get(res, 'live12Ha') !== undefined)
     rows[rows.length - 1]![2] = `${fmt(get(res, 'live12Ha.p50Ms'))} / ${fmt(get(res, 'live12Ha.p99Ms'))} / ${fmt(get(res, 'live12Ha.maxMs'))}`;

@@ -51,6 +51,9 @@ export interface Live12Variant {
   env?: Record<string, string>;
 }
 
+/** The same minutes with every frame sent as it comes (MINUTE_LINGER_MS=0): what the linger changes. */
+export const LIVE12_NO_LINGER: Live12Variant = { label: 'live12NoLinger', env: { MINUTE_LINGER_MS: '0' } };
+
 /** The same minutes with `HA_MODE=kafka`: the latency cost of one transaction per batch. */
 export const LIVE12_HA: Live12Variant = { label: 'live12Ha', env: { HA_MODE: 'kafka', HA_SESSION_TIMEOUT_MS: '6000' } };
 

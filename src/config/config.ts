@@ -64,6 +64,8 @@ export interface GatewayConfig {
   maxBufferedBars: number;
   /** MAX_BUFFERED_BYTES: bound on the held bytes of the bars waiting for Kafka. */
   maxBufferedBytes: number;
+  /** MINUTE_LINGER_MS: longest wait for the rest of a minute's live bars (0: none). */
+  minuteLingerMs: number;
   maxBackfillMinutes: number;
   shutdownTimeoutMs: number;
   /** `simulator`: market time follows an external simulator's clock. */

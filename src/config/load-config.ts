@@ -186,6 +186,7 @@ export function loadConfig(env: Env = process.env): { config: GatewayConfig; sec
       MIN_BUFFERED_BYTES,
       '1 MiB: room for a whole produce request of up to 512 KiB, with bars queueing behind it',
     ),
+    minuteLingerMs: integer('MINUTE_LINGER_MS', 0, 1000),
     maxBackfillMinutes: integer('MAX_BACKFILL_MINUTES', 0, 24 * 60),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 100),
     marketClock: oneOf<'wall' | 'simulator'>('MARKET_CLOCK', ['wall', 'simulator']),

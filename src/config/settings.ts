@@ -117,6 +117,12 @@ export const SETTINGS = [
     description:
       'Bytes of bars (keys, values, headers and the per-record bookkeeping the gateway holds) held while Kafka is not writable; beyond it the oldest are dropped and counted, like MAX_BUFFERED_BARS. Bounds memory under any overload.',
   },
+  {
+    name: 'MINUTE_LINGER_MS',
+    default: '5',
+    description:
+      "Longest wait for the rest of a minute's live bars before sending those already in; a minute whose every subscribed symbol is in goes out at once. 0 sends every frame's bars as they come.",
+  },
   { name: 'MAX_BACKFILL_MINUTES', default: '120', description: 'Longest gap the gateway backfills from REST.' },
   { name: 'SHUTDOWN_TIMEOUT_MS', default: '10000', description: 'Bound on flushing Kafka at SIGTERM before exiting anyway.' },
   {

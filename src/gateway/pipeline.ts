@@ -1,3 +1,4 @@
+import { MinuteAssembly } from '../kafka/minute-assembly.ts';
 import { performance } from 'node:perf_hooks';
 import type { Calendar } from '../bars/calendar.ts';
 import { heldBarsBound, PriceTransform } from '../bars/price-transform.ts';
@@ -74,6 +75,7 @@ export async function startPipeline(d: PipelineDeps): Promise<Pipeline> {
     transactional: d.transactional,
     maxBuffered: config.maxBufferedBars,
     maxBufferedBytes: config.maxBufferedBytes,
+    linger: { ms: config.minuteLingerMs, group: new MinuteAssembly(symbols.length) },
     metrics,
     log,
   });

@@ -47,6 +47,12 @@ export interface RecordSinkOptions<M> {
   /** Most records in one produce request. */
   maxBatch?: number;
   /**
+   * Wait up to `ms` after the first record joins an idle queue for the group it belongs to,
+   * until `group.complete` (see MinuteAssembly), then send it as one request. Unset: every
+   * turn of the event loop's records go out at once.
+   */
+  linger?: { ms: number; group: LingerGroup<M> };
+  /**
    * Most bytes (keys, values, headers) in one produce request. The broker refuses a batch
    * above its max.message.bytes (1 MiB by default) for good, so a burst of thousands of bars
    * must go out in several requests.
@@ -65,6 +71,12 @@ export interface RecordSinkOptions<M> {
    * to the bars.
    */
   carries?: SinkCargo;
+}
+
+/** What a lingering sink waits to see complete. */
+export interface LingerGroup<M> {
+  joined(record: OutboundRecord<M>): void;
+  readonly complete: boolean;
 }
 
 /** Approximate wire size of a record: what counts against the broker's batch limit. */
@@ -186,7 +198,10 @@ class Fifo<T> {
  * retries a failed request until it is acknowledged or the sink is stopped.
  */
 export class RecordSink<M> {
-  readonly #options: Required<Omit<RecordSinkOptions<M>, 'hooks' | 'producer' | 'metrics' | 'log' | 'transactional' | 'carries'>>;
+  readonly #options: Required<Omit<RecordSinkOptions<M>, 'hooks' | 'producer' | 'metrics' | 'log' | 'transactional' | 'carries' | 'linger'>>;
+  readonly #linger: RecordSinkOptions<M>['linger'];
+  /** Set while the queue waits for its group to complete (see `linger`). */
+  #lingerTimer: NodeJS.Timeout | undefined;
   /** Held bytes one request may take into flight: half the byte bound, so bars can queue behind it. */
   readonly #maxBatchHeld: number;
   readonly #producer: RecordSinkOptions<M>['producer'];
@@ -209,6 +224,7 @@ export class RecordSink<M> {
 
   constructor(options: RecordSinkOptions<M>) {
     this.#producer = options.producer;
+    this.#linger = options.linger !== undefined && options.linger.ms > 0 ? options.linger : undefined;
     this.#transactional = options.transactional ?? false;
     if (this.#transactional && options.producer.transaction === undefined) throw new TypeError('a transactional sink needs a producer with transaction()');
     this.#listeners = options.hooks === undefined ? [] : [options.hooks];
@@ -272,6 +288,7 @@ export class RecordSink<M> {
       const dropped = this.#data.shiftUntil(excess, excessBytes);
       if (dropped.length > 0) this.#overflowed(dropped);
     }
+    this.#linger?.group.joined(record);
     this.#changed();
   }
 
@@ -351,8 +368,23 @@ export class RecordSink<M> {
 
   #changed(): void {
     this.#bufferChanged();
-    if (!this.#pumping && !this.#abort.signal.aborted) {
-      this.#pumping = true;
+    if (this.#pumping) {
+      // Lingering, and the group is now whole: no reason to wait any longer.
+      if (this.#lingerTimer !== undefined && this.#linger!.group.complete) {
+        clearTimeout(this.#lingerTimer);
+        this.#lingerTimer = undefined;
+        setImmediate(() => void this.#pump());
+      }
+      return;
+    }
+    if (this.#abort.signal.aborted) return;
+    this.#pumping = true;
+    if (this.#linger !== undefined && !this.#linger.group.complete) {
+      this.#lingerTimer = setTimeout(() => {
+        this.#lingerTimer = undefined;
+        void this.#pump();
+      }, this.#linger.ms);
+    } else {
       // Defer one turn so every bar of the frame being handled joins the same request.
       setImmediate(() => void this.#pump());
     }
