@@ -109,40 +109,51 @@ async function runOverloadStep(
     }
   })();
   let sent = 0;
-  await o.around?.before();
+  let drainMs: number | null = null;
+  let end = start;
   try {
-    const t0 = performance.now();
-    for (;;) {
-      const elapsed = performance.now() - t0;
-      if (elapsed >= o.seconds * 1000) break;
-      const due = Math.floor((o.perSec * elapsed) / 1000) - sent;
-      // Past 64 MiB unread on the gateway's socket the vendor would cut it off; so do we hold back.
-      if (rig.ls.bufferedAmount() < 64 * 2 ** 20)
-        for (let n = due; n >= o.frameEvents; n -= o.frameEvents) {
-          rig.ls.send(frame(o.frameEvents));
-          sent += o.frameEvents;
-        }
-      await sleep(5);
+    // The gateway may have reconnected after the last step (it can fall silent long enough to
+    // be judged stalled); wait for its subscription, and say so if it died instead.
+    await rig.ls.subscribed(FULL_MARKET_SYMBOLS, 30_000).catch((error: Error) => {
+      const alive = rig.gw.proc() !== null;
+      throw new Error(
+        `${error.message}; the gateway is ${alive ? 'alive' : 'gone'}; its stderr: ${rig.gw.stderr.slice(-5).join(' | ')}; last log lines: ${JSON.stringify(rig.gw.lines.slice(-3))}`,
+      );
+    });
+    await o.around?.before();
+    try {
+      const t0 = performance.now();
+      for (;;) {
+        const elapsed = performance.now() - t0;
+        if (elapsed >= o.seconds * 1000) break;
+        const due = Math.floor((o.perSec * elapsed) / 1000) - sent;
+        // Past 64 MiB unread on the gateway's socket the vendor would cut it off; so do we hold back.
+        if (rig.ls.bufferedAmount() < 64 * 2 ** 20)
+          for (let n = due; n >= o.frameEvents; n -= o.frameEvents) {
+            rig.ls.send(frame(o.frameEvents));
+            sent += o.frameEvents;
+          }
+        await sleep(5);
+      }
+    } finally {
+      await o.around?.after();
+    }
+    const drainStart = performance.now();
+    // Drained: nothing buffered or held, twice in a row (a replay may start between two looks).
+    let emptyLooks = 0;
+    while (performance.now() - drainStart < (ctx.quick ? 30_000 : 90_000)) {
+      end = await counts(rig);
+      emptyLooks = end.bars === 0 && end.held === 0 ? emptyLooks + 1 : 0;
+      if (emptyLooks >= 2) {
+        drainMs = performance.now() - drainStart;
+        break;
+      }
+      await sleep(200);
     }
   } finally {
-    await o.around?.after();
+    sampling = false;
+    await sampler;
   }
-  const drainStart = performance.now();
-  let drainMs: number | null = null;
-  let end = await counts(rig);
-  // Drained: nothing buffered or held, twice in a row (a replay may start between two looks).
-  let emptyLooks = 0;
-  while (performance.now() - drainStart < (ctx.quick ? 30_000 : 90_000)) {
-    end = await counts(rig);
-    emptyLooks = end.bars === 0 && end.held === 0 ? emptyLooks + 1 : 0;
-    if (emptyLooks >= 2) {
-      drainMs = performance.now() - drainStart;
-      break;
-    }
-    await sleep(200);
-  }
-  sampling = false;
-  await sampler;
   const proc = rig.gw.proc();
   const published = end.published - start.published;
   const dropped = end.dropped - start.dropped;
