@@ -6,7 +6,8 @@
  * flushes and reports what librdkafka delivered.
  */
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
@@ -22,24 +23,24 @@ const PYTHON = `${VENV}/bin/python`;
 const STAMP = `${VENV}/.requirements-sha256`;
 
 /** Makes (or reuses) the peer's virtual environment; returns the versions it runs. */
-export function preparePeer(say: (line: string) => void): { confluentKafka: string; librdkafka: string; python: string } {
+export async function preparePeer(say: (line: string) => void): Promise<{ confluentKafka: string; librdkafka: string; python: string }> {
+  const run = promisify(execFile);
   const wanted = createHash('sha256').update(readFileSync(REQUIREMENTS)).digest('hex');
   if (!existsSync(STAMP) || readFileSync(STAMP, 'utf8').trim() !== wanted) {
     say('peer: building its virtual environment (python3 -m venv bench/peer/.venv; pip install -r bench/peer/requirements.txt)');
-    execFileSync('python3', ['-m', 'venv', '--clear', VENV], { stdio: ['ignore', 'ignore', 'inherit'] });
-    execFileSync(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS], { stdio: ['ignore', 'ignore', 'inherit'] });
+    await run('python3', ['-m', 'venv', '--clear', VENV]);
+    await run(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS]);
     writeFileSync(STAMP, `${wanted}\n`);
   }
-  const versions = execFileSync(
+  const { stdout } = await run(
     PYTHON,
     [
       '-c',
       'import sys, confluent_kafka as c; print(c.version() if isinstance(c.version(), str) else c.version()[0], c.libversion()[0], sys.version.split()[0])',
     ],
     { encoding: 'utf8' },
-  )
-    .trim()
-    .split(' ');
+  );
+  const versions = stdout.trim().split(' ');
   return { confluentKafka: versions[0] ?? '?', librdkafka: versions[1] ?? '?', python: versions[2] ?? '?' };
 }
 

@@ -132,14 +132,17 @@ async function peerFirehose(ctx: BenchContext, frameEvents: number): Promise<Non
   }
 }
 
-let prepared: PeerResult['versions'] | null = null;
+let prepared: Promise<PeerResult['versions']> | null = null;
 
-/** The peer's environment (built once per sitting) and what it runs. */
-export function peerVersions(ctx: BenchContext): PeerResult['versions'] {
-  if (prepared === null) {
-    prepared = preparePeer(ctx.say);
-    ctx.say(`peer: confluent-kafka ${prepared.confluentKafka} (librdkafka ${prepared.librdkafka}), Python ${prepared.python}`);
-  }
+/**
+ * The peer's environment (built once per sitting) and what it runs. The benchmark calls it
+ * first thing, so pip runs while the gateway compiles and the broker starts.
+ */
+export function peerVersions(ctx: Pick<BenchContext, 'say'>): Promise<PeerResult['versions']> {
+  prepared ??= preparePeer(ctx.say).then((v) => {
+    ctx.say(`peer: confluent-kafka ${v.confluentKafka} (librdkafka ${v.librdkafka}), Python ${v.python}`);
+    return v;
+  });
   return prepared;
 }
 
@@ -147,11 +150,11 @@ export const PEER_WHAT =
   "bench/peer/peer.py: Python confluent-kafka (librdkafka), one record per AM bar, key = symbol, the gateway's value fields and headers, acks=all, idempotent, librdkafka's defaults otherwise (linger.ms 5)";
 
 export async function runPeerLive12(ctx: BenchContext): Promise<PeerLiveResult> {
-  peerVersions(ctx);
+  await peerVersions(ctx);
   return peerLive12(ctx);
 }
 
 export async function runPeerFirehose(ctx: BenchContext, frameEvents: number): Promise<NonNullable<PeerResult['firehose']>> {
-  peerVersions(ctx);
+  await peerVersions(ctx);
   return peerFirehose(ctx, frameEvents);
 }
