@@ -136,6 +136,22 @@ export function liveMinutesPlan(ctx: Pick<BenchContext, 'quick'>): { minutes: nu
 /** The market opens while the subject starts; the first bar sent is that of the minute in progress once it is subscribed. */
 export const LIVE_START_MARKET_MS = FIRST_MINUTE - 10 * MINUTE_MS;
 
+/** The per-bar latency figures of a live run, the same for the gateway and the peer. */
+export function liveFigures(drive: LiveMinutes, run: { symbols: number; minutes: number; msPerMinute: number }) {
+  const s = summary(drive.latencies);
+  return {
+    ...run,
+    bars: drive.latencies.length,
+    missing: drive.missing,
+    p50Ms: r(s.p50, 2),
+    p90Ms: r(s.p90, 2),
+    p99Ms: r(s.p99, 2),
+    maxMs: r(s.max, 2),
+    meanMs: r(s.mean, 2),
+    byFrame: byFrameSummary(drive.byFrame),
+  };
+}
+
 export function byFrameSummary(byFrame: number[][]): { frame: number; bars: number; p50Ms: number | null; p99Ms: number | null }[] {
   return byFrame.map((values, i) => {
     const f = summary(values);
@@ -176,7 +192,6 @@ export async function runLive12(ctx: BenchContext, variant: Live12Variant = { la
     const cpuAfter = rig.gw.proc();
     await consumer.stop();
 
-    const s = summary(drive.latencies);
     const shares = drive.shares;
     const h = histogramDelta(before.histogram('sentio_gateway_publish_latency_seconds'), after.histogram('sentio_gateway_publish_latency_seconds'));
     const q = (p: number): number | null => {
@@ -185,17 +200,7 @@ export async function runLive12(ctx: BenchContext, variant: Live12Variant = { la
     };
     const exit = await rig.close();
     return {
-      symbols: symbols.length,
-      minutes,
-      msPerMinute,
-      bars: drive.latencies.length,
-      missing: drive.missing,
-      p50Ms: r(s.p50, 2),
-      p90Ms: r(s.p90, 2),
-      p99Ms: r(s.p99, 2),
-      maxMs: r(s.max, 2),
-      meanMs: r(s.mean, 2),
-      byFrame: byFrameSummary(drive.byFrame),
+      ...liveFigures(drive, { symbols: symbols.length, minutes, msPerMinute }),
       gatewayFrameToAck: {
         p50Ms: r(q(0.5), 2),
         p99Ms: r(q(0.99), 2),

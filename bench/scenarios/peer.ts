@@ -13,11 +13,11 @@ import { startConsumer } from '../lib/consumer.ts';
 import { startLoadServer } from '../lib/load-server.ts';
 import { preparePeer, startPeer, type PeerChild } from '../lib/peer-child.ts';
 import { BENCH_API_KEY, createPlainTopic, type BenchContext } from '../lib/rig.ts';
-import { r, summary } from '../lib/stats.ts';
+import { r } from '../lib/stats.ts';
 import { syntheticSymbols } from '../lib/load-server.ts';
 import { amClimb, amFrames, climb, FIREHOSE_MARKET_MS, type FirehoseResult } from './firehose.ts';
 import { FULL_MARKET_SYMBOLS, TOPIC_MAX_MESSAGE_BYTES } from './burst.ts';
-import { byFrameSummary, driveLiveMinutes, LIVE_START_MARKET_MS, liveMinutesPlan } from './live12.ts';
+import { byFrameSummary, driveLiveMinutes, LIVE_START_MARKET_MS, liveFigures, liveMinutesPlan } from './live12.ts';
 
 export interface PeerLiveResult {
   symbols: number;
@@ -80,21 +80,10 @@ async function peerLive12(ctx: BenchContext): Promise<PeerLiveResult> {
     const consumer = await startConsumer(ctx.brokers, topic, `bench-${ctx.runTag}-peer-live12`);
     try {
       const drive = await driveLiveMinutes(ctx, { label: 'peer live12', ls, consumer, symbols, minutes, pid: () => peer.pid });
-      const s = summary(drive.latencies);
       const proc = peer.proc();
       const { shares } = drive;
       return {
-        symbols: symbols.length,
-        minutes,
-        msPerMinute,
-        bars: drive.latencies.length,
-        missing: drive.missing,
-        p50Ms: r(s.p50, 2),
-        p90Ms: r(s.p90, 2),
-        p99Ms: r(s.p99, 2),
-        maxMs: r(s.max, 2),
-        meanMs: r(s.mean, 2),
-        byFrame: byFrameSummary(drive.byFrame),
+        ...liveFigures(drive, { symbols: symbols.length, minutes, msPerMinute }),
         cpuPct: { peerPct: shares.gatewayPct, brokerPct: shares.brokerPct, benchPct: shares.benchPct, othersPct: shares.othersPct },
         rssMbAfter: r(proc?.rssMb, 1),
         peakRssMb: r(proc?.peakRssMb, 1),

@@ -1,30 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BarSource, PriceEvent } from '../../src/contracts/price-event.ts';
-import { formatTsET, MINUTE_MS } from '../../src/contracts/time-format.ts';
+import type { BarSource } from '../../src/contracts/price-event.ts';
+import { MINUTE_MS } from '../../src/contracts/time-format.ts';
 import type { GatewayRecord } from '../../src/kafka/gateway-records.ts';
 import { MinuteAssembly } from '../../src/kafka/minute-assembly.ts';
 import { RecordSink } from '../../src/kafka/record-sink.ts';
+import { priceEventAt } from '../support/fixtures.ts';
 
 const T0 = Date.parse('2026-03-10T14:00:00Z');
 
 function barRecord(symbol: string, minute: number, source: BarSource = 'live', revision = 0): GatewayRecord {
-  const startMs = T0 + minute * MINUTE_MS;
-  const event: PriceEvent = {
-    symbol,
-    tsET: formatTsET(startMs),
-    open: 1,
-    high: 1,
-    low: 1,
-    close: 1,
-    volume: 1,
-    vwap: 1,
-    startMs,
-    endMs: startMs + MINUTE_MS,
-    barId: 31 + minute,
-    source,
-    revision,
-  };
+  const event = priceEventAt(symbol, T0 + minute * MINUTE_MS, source, revision);
   return { topic: 'prices', message: { key: symbol, value: JSON.stringify(event), headers: {} }, meta: { kind: 'bar', event, receivedAt: 0 } };
 }
 
