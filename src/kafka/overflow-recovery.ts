@@ -66,7 +66,8 @@ export class OverflowRecovery {
     const dropped = records.filter((r) => r.meta.kind === 'bar');
     metrics.eventsDropped.inc({ reason: 'buffer_overflow' }, dropped.length);
     const hit = new Set(dropped.map((r) => (r.meta.kind === 'bar' ? r.meta.event.symbol : '')));
-    const withdrawn = sink.withdraw((r) => r.meta.kind === 'bar' && hit.has(r.meta.event.symbol));
+    // A price record's key is its symbol: only the hit symbols' records are looked at.
+    const withdrawn = sink.withdrawByKey(hit, (r) => r.meta.kind === 'bar' && hit.has(r.meta.event.symbol));
     // Newest first, so each symbol's ledger steps back record by record.
     for (const { meta } of [...dropped, ...withdrawn].reverse()) {
       if (meta.kind === 'bar') target.forget(meta.event.symbol, meta.event.startMs, meta.event.revision);

@@ -4,6 +4,7 @@ import type { Producer } from 'kafkajs';
 import type { Logger } from '../ops/logger.ts';
 import type { GatewayMetrics } from '../ops/metrics.ts';
 import type { KafkaMessage } from './price-record.ts';
+import { KeyedFifo } from './keyed-fifo.ts';
 import { sinkEvents, type SinkCargo, type SinkEvent } from './sink-events.ts';
 
 /** A record on its way to Kafka, with whatever the caller wants back when it is acknowledged. */
@@ -106,94 +107,6 @@ export function heldBytes(record: OutboundRecord<unknown>): number {
 }
 
 /**
- * An array-backed FIFO with O(1) amortised shift. Each item carries its wire size, counted
- * once when it is pushed; `bytes` is what the items hold (wire size plus `overhead` each).
- */
-class Fifo<T> {
-  #items: T[] = [];
-  #wire: number[] = [];
-  #head = 0;
-  #wireTotal = 0;
-  readonly #overhead: number;
-  constructor(overhead: number) {
-    this.#overhead = overhead;
-  }
-  get length(): number {
-    return this.#items.length - this.#head;
-  }
-  /** Held bytes of the queued items. */
-  get bytes(): number {
-    return this.#wireTotal + this.length * this.#overhead;
-  }
-  push(item: T, wire: number): void {
-    this.#items.push(item);
-    this.#wire.push(wire);
-    this.#wireTotal += wire;
-  }
-  /** Removes and returns the queued items matching `predicate`, keeping the others in order. */
-  removeWhere(predicate: (item: T) => boolean): T[] {
-    const kept: T[] = [];
-    const keptWire: number[] = [];
-    const removed: T[] = [];
-    let wireTotal = 0;
-    for (let i = this.#head; i < this.#items.length; i += 1) {
-      const item = this.#items[i]!;
-      if (predicate(item)) removed.push(item);
-      else {
-        kept.push(item);
-        keptWire.push(this.#wire[i]!);
-        wireTotal += this.#wire[i]!;
-      }
-    }
-    this.#items = kept;
-    this.#wire = keptWire;
-    this.#wireTotal = wireTotal;
-    this.#head = 0;
-    return removed;
-  }
-  /**
-   * Removes up to `count` items from the front, stopping before their wire size would pass
-   * `wireBudget` or their held bytes `heldBudget` (always at least one).
-   */
-  shiftWithin(count: number, wireBudget: number, heldBudget: number): T[] {
-    let taken = 0;
-    let wire = 0;
-    while (taken < count && this.#head + taken < this.#items.length) {
-      const cost = this.#wire[this.#head + taken]!;
-      if (taken > 0 && (wire + cost > wireBudget || wire + cost + (taken + 1) * this.#overhead > heldBudget)) break;
-      wire += cost;
-      taken += 1;
-    }
-    return this.shift(taken);
-  }
-  /**
-   * Removes items from the front until at least `count` are gone and their held bytes reach
-   * `bytes`, but never the newest.
-   */
-  shiftUntil(count: number, bytes: number): T[] {
-    let taken = 0;
-    let freed = 0;
-    while ((taken < count || freed < bytes) && this.length - taken > 1) {
-      freed += this.#wire[this.#head + taken]! + this.#overhead;
-      taken += 1;
-    }
-    return this.shift(taken);
-  }
-  shift(count: number): T[] {
-    const end = Math.min(this.#head + count, this.#items.length);
-    const taken = this.#items.slice(this.#head, end);
-    for (let i = this.#head; i < end; i += 1) this.#wireTotal -= this.#wire[i]!;
-    this.#head = end;
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#wire = this.#wire.slice(this.#head);
-      this.#head = 0;
-    }
-    return taken;
-  }
-}
-
-/**
  * The one writer to Kafka. `enqueue` never waits, so the socket reader is never held up by
  * the broker; a single pump sends whatever has queued as one produce request (all bars of a
  * frame travel together), one request in flight at a time so records keep their order, and
@@ -210,7 +123,8 @@ export class RecordSink<M> {
   readonly #transactional: boolean;
   #fenced = false;
   readonly #listeners: RecordSinkHooks<M>[];
-  readonly #data = new Fifo<OutboundRecord<M>>(RECORD_OVERHEAD_BYTES);
+  /** Queued data records, findable by their message key (a price record's is its symbol). */
+  readonly #data = new KeyedFifo<OutboundRecord<M>>(RECORD_OVERHEAD_BYTES, (record) => record.message.key);
   #control: OutboundRecord<M>[] = [];
   #inFlight = 0;
   /** Data records in flight and their held bytes (control records are not counted). */
@@ -303,6 +217,16 @@ export class RecordSink<M> {
   /** Takes queued (not in-flight) data records out of the buffer, e.g. to replay a symbol in order later. */
   withdraw(predicate: (record: OutboundRecord<M>) => boolean): OutboundRecord<M>[] {
     const removed = this.#data.removeWhere(predicate);
+    if (removed.length > 0) this.#shrank();
+    return removed;
+  }
+
+  /**
+   * As `withdraw`, for records whose message key is one of `keys`: only those are looked at,
+   * so taking back a few symbols costs their records, not a scan of the whole buffer.
+   */
+  withdrawByKey(keys: Iterable<string>, predicate: (record: OutboundRecord<M>) => boolean): OutboundRecord<M>[] {
+    const removed = this.#data.removeByKey(keys, predicate);
     if (removed.length > 0) this.#shrank();
     return removed;
   }
