@@ -46,6 +46,9 @@ export interface OverloadStep {
   bufferedBytesMax: number;
   /** Most live bars held for a backfill at once (sentio_gateway_held_bars). */
   heldBarsMax: number;
+  /** Most V8 heap committed (nodejs_heap_size_total_bytes) and external memory (Buffers) seen, MiB. */
+  heapMbMax: number | null;
+  externalMbMax: number | null;
   /** (RSS when the buffer was fullest - RSS before the step) / bars buffered and held then. */
   rssBytesPerBufferedBar: number | null;
   /** The gateway's estimate: buffered bytes / buffered bars, at the same moment. */
@@ -65,7 +68,9 @@ export interface OverloadResult {
   gatewayExit: string;
 }
 
-async function counts(rig: Rig): Promise<{ published: number; dropped: number; bars: number; bytes: number; held: number }> {
+async function counts(
+  rig: Rig,
+): Promise<{ published: number; dropped: number; bars: number; bytes: number; held: number; heapMb: number; externalMb: number }> {
   const m = await rig.gw.metrics();
   return {
     published: m.sum('sentio_gateway_bars_published_total'),
@@ -74,6 +79,8 @@ async function counts(rig: Rig): Promise<{ published: number; dropped: number; b
     bars: m.sum('sentio_gateway_buffered_bars'),
     bytes: m.sum('sentio_gateway_buffered_bytes'),
     held: m.sum('sentio_gateway_held_bars'),
+    heapMb: m.sum('sentio_gateway_nodejs_heap_size_total_bytes') / 2 ** 20,
+    externalMb: m.sum('sentio_gateway_nodejs_external_memory_bytes') / 2 ** 20,
   };
 }
 
@@ -89,6 +96,8 @@ async function runOverloadStep(
   let fullest = { bars: 0, bytes: 0, held: 0, rssMb: rssBefore ?? 0 };
   let heldMax = 0;
   let bufferedBytesMax = 0;
+  let heapMbMax = 0;
+  let externalMbMax = 0;
   // Sample RSS often and the gauges less often (each /metrics scrape costs the gateway).
   let sampling = true;
   const sampler = (async () => {
@@ -102,6 +111,8 @@ async function runOverloadStep(
         if (c !== null) {
           bufferedBytesMax = Math.max(bufferedBytesMax, c.bytes);
           heldMax = Math.max(heldMax, c.held);
+          heapMbMax = Math.max(heapMbMax, c.heapMb);
+          externalMbMax = Math.max(externalMbMax, c.externalMb);
           if (c.bars + c.held > fullest.bars + fullest.held) fullest = { bars: c.bars, bytes: c.bytes, held: c.held, rssMb: rss };
         }
       }
@@ -171,13 +182,15 @@ async function runOverloadStep(
     bufferedBarsMax: fullest.bars,
     heldBarsMax: heldMax,
     bufferedBytesMax,
+    heapMbMax: r(heapMbMax, 1),
+    externalMbMax: r(externalMbMax, 1),
     rssBytesPerBufferedBar:
       fullest.bars + fullest.held > 0 && rssBefore !== null ? r(((fullest.rssMb - rssBefore) * 2 ** 20) / (fullest.bars + fullest.held), 0) : null,
     accountedBytesPerBufferedBar: fullest.bars > 0 ? r(fullest.bytes / fullest.bars, 0) : null,
     drainMs: drainMs === null ? null : r(drainMs, 0),
   };
   ctx.say(
-    `overload ${o.name}: ${sent} bars at ${o.perSec}/s over ${o.seconds} s: published ${published}, dropped ${dropped}; buffer peaked at ${fullest.bars} bars / ${(bufferedBytesMax / 2 ** 20).toFixed(1)} MiB, ${heldMax} held; RSS ${step.rssMbBefore} -> peak ${step.peakRssMb} MiB (VmHWM ${step.vmHwmMb}); ${step.rssBytesPerBufferedBar} B of RSS per buffered bar (gateway's estimate ${step.accountedBytesPerBufferedBar})`,
+    `overload ${o.name}: ${sent} bars at ${o.perSec}/s over ${o.seconds} s: published ${published}, dropped ${dropped}; buffer peaked at ${fullest.bars} bars / ${(bufferedBytesMax / 2 ** 20).toFixed(1)} MiB, ${heldMax} held; RSS ${step.rssMbBefore} -> peak ${step.peakRssMb} MiB (VmHWM ${step.vmHwmMb}; heap at most ${step.heapMbMax} MiB, external ${step.externalMbMax}); ${step.rssBytesPerBufferedBar} B of RSS per buffered bar (gateway's estimate ${step.accountedBytesPerBufferedBar})`,
   );
   return step;
 }
