@@ -19,8 +19,12 @@ export class KeyedFifo<T> {
   #base = 0;
   #live = 0;
   #wireTotal = 0;
-  /** Sequence numbers of the queued items of each key, oldest first. */
-  #byKey = new Map<string, number[]>();
+  /**
+   * Sequence numbers of the queued items of each key, oldest first. Built by the first
+   * `removeByKey` and dropped once the queue is empty: keeping it up to date cost 3% of the
+   * firehose, where nothing is ever taken back.
+   */
+  #byKey: Map<string, number[]> | null = null;
   readonly #overhead: number;
   readonly #keyOf: (item: T) => string;
 
@@ -44,9 +48,13 @@ export class KeyedFifo<T> {
     this.#wire.push(wire);
     this.#live += 1;
     this.#wireTotal += wire;
+    if (this.#byKey !== null) this.#index(this.#byKey, item, seq);
+  }
+
+  #index(byKey: Map<string, number[]>, item: T, seq: number): void {
     const key = this.#keyOf(item);
-    const list = this.#byKey.get(key);
-    if (list === undefined) this.#byKey.set(key, [seq]);
+    const list = byKey.get(key);
+    if (list === undefined) byKey.set(key, [seq]);
     else list.push(seq);
   }
 
@@ -56,8 +64,16 @@ export class KeyedFifo<T> {
    */
   removeByKey(keys: Iterable<string>, predicate: (item: T) => boolean): T[] {
     const removed: { seq: number; item: T }[] = [];
+    let byKey = this.#byKey;
+    if (byKey === null) {
+      byKey = this.#byKey = new Map();
+      for (let i = this.#head; i < this.#items.length; i += 1) {
+        const item = this.#items[i];
+        if (item !== undefined) this.#index(byKey, item, this.#base + i);
+      }
+    }
     for (const key of keys) {
-      const list = this.#byKey.get(key);
+      const list = byKey.get(key);
       if (list === undefined) continue;
       const kept: number[] = [];
       for (const seq of list) {
@@ -73,8 +89,8 @@ export class KeyedFifo<T> {
         this.#wire[i] = 0;
         this.#live -= 1;
       }
-      if (kept.length === 0) this.#byKey.delete(key);
-      else this.#byKey.set(key, kept);
+      if (kept.length === 0) byKey.delete(key);
+      else byKey.set(key, kept);
     }
     removed.sort((a, b) => a.seq - b.seq);
     return removed.map((r) => r.item);
@@ -89,7 +105,7 @@ export class KeyedFifo<T> {
     }
     this.#items = [];
     this.#wire = [];
-    this.#byKey = new Map();
+    this.#byKey = null;
     this.#base += this.#head;
     this.#head = 0;
     this.#live = 0;
@@ -143,15 +159,18 @@ export class KeyedFifo<T> {
         taken.push(item);
         this.#wireTotal -= this.#wire[this.#head]!;
         this.#live -= 1;
-        // The oldest queued item of its key: first in that key's list.
-        const key = this.#keyOf(item);
-        const list = this.#byKey.get(key)!;
-        if (list.length === 1) this.#byKey.delete(key);
-        else list.shift();
+        if (this.#byKey !== null) {
+          // The oldest queued item of its key: first in that key's list.
+          const key = this.#keyOf(item);
+          const list = this.#byKey.get(key)!;
+          if (list.length === 1) this.#byKey.delete(key);
+          else list.shift();
+        }
       }
       this.#head += 1;
     }
     while (this.#head < this.#items.length && this.#items[this.#head] === undefined) this.#head += 1;
+    if (this.#live === 0) this.#byKey = null;
     if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#wire = this.#wire.slice(this.#head);

@@ -12,7 +12,13 @@ import type { GatewayRecord } from './gateway-records.ts';
 export class MinuteAssembly {
   readonly #symbolCount: number;
   #minute = Number.NEGATIVE_INFINITY;
-  readonly #arrived = new Set<string>();
+  /**
+   * First live bars of the newest minute queued. Counted, not collected in a set of symbols
+   * (at 12,000 symbols that set was 3% of the firehose profile): the ledger gives a (symbol,
+   * minute) revision 0 once. Only a bar an overflow took back can come again, and counting
+   * it twice can only end a linger early, which costs nothing but the wait.
+   */
+  #arrived = 0;
   /** True while the newest record queued is a live bar that more of its minute should follow. */
   #waiting = false;
 
@@ -28,13 +34,13 @@ export class MinuteAssembly {
       this.#waiting = false;
       return;
     }
-    const { symbol, startMs } = meta.event;
+    const { startMs } = meta.event;
     if (startMs > this.#minute) {
       this.#minute = startMs;
-      this.#arrived.clear();
+      this.#arrived = 0;
     }
-    if (startMs === this.#minute) this.#arrived.add(symbol);
-    this.#waiting = this.#arrived.size < this.#symbolCount;
+    if (startMs === this.#minute) this.#arrived += 1;
+    this.#waiting = this.#arrived < this.#symbolCount;
   }
 
   /** Nothing more to wait for: every subscribed symbol's bar of the newest minute is in (or the newest record is no live bar). */

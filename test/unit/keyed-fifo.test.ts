@@ -58,14 +58,22 @@ function random(seed: number): () => number {
 }
 
 test('every operation returns what a plain array would, through thousands of random steps', () => {
-  for (const seed of [1, 2, 3, 42]) {
+  // Seeds with fewer pushes keep emptying the queue, which drops the key index.
+  for (const [seed, pushShare] of [
+    [1, 55],
+    [2, 55],
+    [3, 35],
+    [42, 35],
+  ] as const) {
     const next = random(seed);
     const pick = (n: number): number => Math.floor(next() * n);
     const fifo = new KeyedFifo<Item>(OVERHEAD, (item) => item.key);
     const model = new Model();
     let n = 0;
     for (let step = 0; step < 6000; step += 1) {
-      const op = pick(100);
+      const roll = pick(100);
+      // Pushes below pushShare; the rest spread over the other operations as 55..99.
+      const op = roll < pushShare ? 0 : 55 + Math.floor(((roll - pushShare) * 45) / (100 - pushShare));
       let got: Item[] = [];
       let want: Item[] = [];
       if (op < 55) {
