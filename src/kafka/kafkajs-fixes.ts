@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { crc32c } from './crc32c.ts';
 import { encodeRecordBatch, type EncodedBatch, type RecordBatchInput } from './record-batch-encoder.ts';
 import { encodeRecord, type EncodedRecord, type RecordInput } from './record-encoder.ts';
+import { cacheTransactionCoordinators } from './transaction-coordinator-cache.ts';
 
 /**
  * Fixes to kafkajs 2.2.4 (unmaintained since 2023), installed before kafkajs itself loads.
@@ -43,6 +44,9 @@ import { encodeRecord, type EncodedRecord, type RecordInput } from './record-enc
  *    an encoder's bytes past what it wrote (its `buffer` is cut at `offset`), so it grows into
  *    an uninitialised buffer instead. Fixes 5 and 6 were 6.6% of the firehose profile
  *    (Buffer allocation and copies under kafkajs's encoders).
+ *
+ * 7. Before every AddPartitionsToTxn and EndTxn kafkajs looks the transaction coordinator up
+ *    again: two extra round trips per transaction (`transaction-coordinator-cache.ts`).
  */
 
 export const PATCHED_KAFKAJS_VERSION = '2.2.4';
@@ -116,10 +120,11 @@ function replaceModule(require: NodeJS.Require, path: string, usedBy: string, re
   return { original, replaced: true };
 }
 
-/** Fixes 5 and 6 (reported apart from the first four, whose record tests already pin). */
-export interface KafkajsBufferFixes {
+/** Fixes 5 to 7, reported apart from the first four (whose test pins their shape). */
+export interface MoreKafkajsFixes {
   exactRecordBatch: boolean;
   uninitialisedGrowth: boolean;
+  rememberedTransactionCoordinator: boolean;
 }
 
 /** kafkajs's own record batch encoder, kept so tests can compare ours with it. */
@@ -142,11 +147,11 @@ function growUninitialised(Encoder: KafkajsEncoder): void {
 }
 
 let applied: KafkajsFixes | null = null;
-let appliedBuffers: KafkajsBufferFixes = { exactRecordBatch: false, uninitialisedGrowth: false };
+let appliedMore: MoreKafkajsFixes = { exactRecordBatch: false, uninitialisedGrowth: false, rememberedTransactionCoordinator: false };
 
-/** Which of fixes 5 and 6 are in place (after applyKafkajsFixes). */
-export function kafkajsBufferFixes(): KafkajsBufferFixes {
-  return appliedBuffers;
+/** Which of fixes 5 to 7 are in place (after applyKafkajsFixes). */
+export function moreKafkajsFixes(): MoreKafkajsFixes {
+  return appliedMore;
 }
 
 /** Installs the fixes (once); says which are in place. */
@@ -187,7 +192,11 @@ export function applyKafkajsFixes(): KafkajsFixes {
   });
   growUninitialised(require('kafkajs/src/protocol/encoder.js') as KafkajsEncoder);
   kafkajsRecordBatch = theirBatch.RecordBatch;
-  appliedBuffers = { exactRecordBatch: batches.replaced, uninitialisedGrowth: true };
+  cacheTransactionCoordinators(
+    require('kafkajs/src/cluster/index.js') as Parameters<typeof cacheTransactionCoordinators>[0],
+    require('kafkajs/src/broker/index.js') as Parameters<typeof cacheTransactionCoordinators>[1],
+  );
+  appliedMore = { exactRecordBatch: batches.replaced, uninitialisedGrowth: true, rememberedTransactionCoordinator: true };
   kafkajsRecordEncoder = records.original as (input: RecordInput) => EncodedRecord;
   kafkajsCrc32c = checksum.original as (bytes: Buffer) => number;
   applied = { requestQueueTimer: true, linearPartitionGrouping: grouping.replaced, singleBufferRecords: records.replaced, fastCrc32c: checksum.replaced };

@@ -316,3 +316,34 @@ test(
     await leader.disconnect().catch(() => undefined);
   },
 );
+
+test('the transaction coordinator is found once, not before every AddPartitionsToTxn and EndTxn (kafkajs fix 7)', { timeout: 90_000 }, async () => {
+  const topic = `coord-${randomUUID().slice(0, 8)}`;
+  await createTopic(kafka.bootstrapServers, topic);
+  const producer = transactional(`t-${randomUUID()}`);
+  const requests: string[] = [];
+  producer.on(producer.events.REQUEST, ({ payload }) => requests.push(payload.apiName));
+  await producer.connect();
+  const transactions = 10;
+  try {
+    for (let i = 0; i < transactions; i += 1) {
+      const transaction = await producer.transaction();
+      await transaction.send({ topic, messages: [{ key: 'k', value: `v${i}` }], acks: -1 });
+      await transaction.commit();
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  const count = (api: string): number => requests.filter((name) => name === api).length;
+  assert.equal(count('EndTxn'), transactions);
+  // A transaction begun right after a commit may be answered CONCURRENT_TRANSACTIONS (the
+  // last one's markers are still being written) and is retried: at least one each.
+  assert.ok(count('AddPartitionsToTxn') >= transactions);
+  // kafkajs asked before every AddPartitionsToTxn and EndTxn; now only while initialising
+  // (the coordinator may still be loading then, and each retry asks again).
+  assert.ok(count('GroupCoordinator') < transactions, `${count('GroupCoordinator')} FindCoordinator requests for ${transactions} transactions`);
+  assert.deepEqual(
+    await committedValues(topic, transactions),
+    Array.from({ length: transactions }, (_, i) => `v${i}`),
+  );
+});

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 // Through the door, as the gateway does, so the fixes are installed the way they are in production.
 import '../../src/kafka/kafkajs.ts';
-import { kafkajsBufferFixes, kafkajsCrc32c, kafkajsRecordBatch } from '../../src/kafka/kafkajs-fixes.ts';
+import { moreKafkajsFixes, kafkajsCrc32c, kafkajsRecordBatch } from '../../src/kafka/kafkajs-fixes.ts';
 import { encodeRecordBatch, type RecordBatchInput } from '../../src/kafka/record-batch-encoder.ts';
 import { encodeRecord } from '../../src/kafka/record-encoder.ts';
 import { seededRandom } from '../../harness/random.ts';
@@ -19,7 +19,7 @@ const Encoder = require('kafkajs/src/protocol/encoder.js') as new () => {
 };
 
 test('record batches and encoder growth are fixed on the kafkajs version they were written for', () => {
-  assert.deepEqual(kafkajsBufferFixes(), { exactRecordBatch: true, uninitialisedGrowth: true });
+  assert.deepEqual(moreKafkajsFixes(), { exactRecordBatch: true, uninitialisedGrowth: true, rememberedTransactionCoordinator: true });
   const batchModule = require('kafkajs/src/protocol/recordBatch/v0/index.js') as { MAGIC_BYTE: number; RecordBatch: unknown };
   assert.equal(batchModule.MAGIC_BYTE, 2);
   assert.notEqual(batchModule.RecordBatch, kafkajsRecordBatch, 'the produce request builds batches with ours');
