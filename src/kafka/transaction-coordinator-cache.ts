@@ -39,11 +39,6 @@ function coordinatorMayHaveMoved(error: unknown): boolean {
   return typeof type !== 'string' || STALE_COORDINATOR.has(type);
 }
 
-/** How many transactional ids have a remembered coordinator (for tests). */
-export function rememberedCoordinators(): number {
-  return known.size;
-}
-
 /**
  * Wraps Cluster.prototype.findGroupCoordinator to answer transaction-coordinator lookups from
  * memory, and the Broker methods sent to that coordinator to forget it when they fail.
