@@ -119,7 +119,7 @@ export const SETTINGS = [
   },
   {
     name: 'MINUTE_LINGER_MS',
-    default: '0',
+    default: '5',
     description:
       "Longest wait for the rest of a minute's live bars before sending those already in; a minute whose every subscribed symbol is in goes out at once. 0 sends every frame's bars as they come.",
   },
