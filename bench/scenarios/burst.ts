@@ -8,8 +8,9 @@
  *   (after one warm-up minute). Per minute: first frame sent -> last record received by a
  *   downstream consumer; per bar: its frame's send -> its receipt;
  * - day: the remaining minutes of a 390-minute session for all 12,000 symbols, as fast as
- *   the gateway acknowledges them (never more than 2 minutes of bars unacknowledged, so the
- *   gateway's buffer never overflows); then RSS again.
+ *   the gateway acknowledges them (a minute goes out once at most one minute's bars are
+ *   unacknowledged: 24,000 bars, ~16.7 MB counted, stay within the default MAX_BUFFERED_BYTES,
+ *   so the gateway's buffer never overflows); then RSS again.
  *
  * The price topic is created beforehand with max.message.bytes = TOPIC_MAX_MESSAGE_BYTES:
  * with the broker's default (1 MB) the gateway's produce requests for a burst are refused
@@ -355,7 +356,7 @@ async function pushRestOfDay(
   frameEvents: number,
   windows: Window[],
 ): Promise<MemoryResult> {
-  const window = 2 * symbols.length;
+  const window = symbols.length;
   const budgetMs = ctx.quick ? 40_000 : 20 * 60_000;
   const m0 = await rig.gw.metrics();
   const published0 = m0.sum('sentio_gateway_bars_published_total');

@@ -113,7 +113,7 @@ export const SETTINGS = [
   { name: 'MAX_BUFFERED_BARS', default: '100000', description: 'Bars held while Kafka is not writable; beyond it the oldest are dropped and counted.' },
   {
     name: 'MAX_BUFFERED_BYTES',
-    default: '33554432',
+    default: '25165824',
     description:
       'Bytes of bars (keys, values, headers and the per-record bookkeeping the gateway holds) held while Kafka is not writable; beyond it the oldest are dropped and counted, like MAX_BUFFERED_BARS. Bounds memory under any overload.',
   },
