@@ -32,7 +32,8 @@ import type { ProcSample } from '../lib/proc.ts';
 import { r, sleep } from '../lib/stats.ts';
 import { FULL_MARKET_SYMBOLS, TOPIC_MAX_MESSAGE_BYTES, summariseProblems } from './burst.ts';
 
-const FIRST_MINUTE = Date.parse('2026-03-10T13:30:00Z');
+/** Start of the first minute `amFrames` sends; each pass over the symbols is the next minute. */
+export const AM_FIRST_MINUTE = Date.parse('2026-03-10T13:30:00Z');
 /** Bytes the gateway may leave unread on its socket before a step counts as failed. */
 const MAX_SOCKET_BACKLOG_BYTES = 64 * 1024 * 1024;
 
@@ -110,7 +111,7 @@ export interface Source {
 export function amFrames(symbols: readonly string[]): (n: number) => string {
   const hashes = symbols.map(hash32);
   let i = 0;
-  let minute = FIRST_MINUTE;
+  let minute = AM_FIRST_MINUTE;
   return (n) => {
     const events: string[] = [];
     for (let k = 0; k < n; k++) {
@@ -138,7 +139,7 @@ export function amClimb(ctx: Pick<BenchContext, 'quick'>, frameEvents: number): 
 }
 
 /** The firehose's market clock: days past every minute it will send (a few thousand at most). */
-export const FIREHOSE_MARKET_MS = FIRST_MINUTE + 7 * 24 * 60 * MINUTE_MS;
+export const FIREHOSE_MARKET_MS = AM_FIRST_MINUTE + 7 * 24 * 60 * MINUTE_MS;
 
 export async function runFirehose(ctx: BenchContext, frameEvents: number): Promise<FirehoseOutcome> {
   const symbols = syntheticSymbols(FULL_MARKET_SYMBOLS);
@@ -178,7 +179,7 @@ export async function runFirehose(ctx: BenchContext, frameEvents: number): Promi
       for (let f = 0; f < 240; f++) {
         const events: string[] = [];
         for (let e = 0; e < frameEvents; e++) {
-          events.push(aggregateJson('A', symbols[k % symbols.length]!, FIRST_MINUTE + f * 1000, hashes[k % symbols.length]!));
+          events.push(aggregateJson('A', symbols[k % symbols.length]!, AM_FIRST_MINUTE + f * 1000, hashes[k % symbols.length]!));
           k += 1;
         }
         pool.push(`[${events.join(',')}]`);

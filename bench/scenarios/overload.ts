@@ -19,8 +19,10 @@
  */
 
 import { FULL_MARKET_SYMBOLS, TOPIC_MAX_MESSAGE_BYTES, summariseProblems } from './burst.ts';
-import { amFrames, FIREHOSE_MARKET_MS } from './firehose.ts';
-import { syntheticSymbols } from '../lib/load-server.ts';
+import { AM_FIRST_MINUTE, amFrames, FIREHOSE_MARKET_MS } from './firehose.ts';
+import { MINUTE_MS } from '../../src/contracts/time-format.ts';
+import { hash32 } from '../../src/sim/bars.ts';
+import { aggregateJson, syntheticSymbols } from '../lib/load-server.ts';
 import { startRig, type BenchContext, type Rig } from '../lib/rig.ts';
 import { r, sleep } from '../lib/stats.ts';
 import { setProducerQuota } from '../lib/client-quota.ts';
@@ -53,6 +55,7 @@ export interface OverloadStep {
   rssBytesPerBufferedBar: number | null;
   /** The gateway's estimate: buffered bytes / buffered bars, at the same moment. */
   accountedBytesPerBufferedBar: number | null;
+  /** From the step's end until nothing was buffered or held (twice in a row); null if not within the drain's bound. */
   drainMs: number | null;
 }
 
@@ -73,7 +76,8 @@ async function counts(
 ): Promise<{ published: number; dropped: number; bars: number; bytes: number; held: number; heapMb: number; externalMb: number }> {
   const m = await rig.gw.metrics();
   return {
-    published: m.sum('sentio_gateway_bars_published_total'),
+    // Live bars only: the drain's recovery also publishes filled minutes.
+    published: m.sum('sentio_gateway_bars_published_total', { source: 'live' }),
     dropped:
       m.sum('sentio_gateway_events_dropped_total', { reason: 'buffer_overflow' }) + m.sum('sentio_gateway_events_dropped_total', { reason: 'held_let_go' }),
     bars: m.sum('sentio_gateway_buffered_bars'),
@@ -88,7 +92,15 @@ async function runOverloadStep(
   ctx: BenchContext,
   rig: Rig,
   frame: (n: number) => string,
-  o: { name: OverloadStep['name']; perSec: number; seconds: number; frameEvents: number; around?: { before(): Promise<void>; after(): Promise<void> } },
+  o: {
+    name: OverloadStep['name'];
+    perSec: number;
+    seconds: number;
+    frameEvents: number;
+    around?: { before(): Promise<void>; after(): Promise<void> };
+    /** A frame that moves the feed's present past the step's bars (see `feedMovesOn`). */
+    feedMovesOn: () => string;
+  },
 ): Promise<OverloadStep> {
   const start = await counts(rig);
   const rssBefore = rig.gw.proc()?.rssMb ?? null;
@@ -159,6 +171,7 @@ async function runOverloadStep(
         drainMs = performance.now() - drainStart;
         break;
       }
+      rig.ls.send(o.feedMovesOn());
       await sleep(200);
     }
   } finally {
@@ -195,6 +208,20 @@ async function runOverloadStep(
   return step;
 }
 
+/**
+ * The step's bars are dated a week behind the market clock (each event a new minute), so the
+ * gateway judges the feed lagging, and only a newer bar moves its present. When a step ends
+ * the bench's feed would fall silent, and every replay of a symbol would wait for the present
+ * to pass the minutes REST must settle, up to FEED_STALE_MS: the drain would measure that
+ * wait, not the recovery. A live feed brings the next minutes' bars; during a drain this
+ * frame is sent every 200 ms, one bar of a symbol the steps never send, each a minute later
+ * than the one before and at least three past the last minute the steps sent.
+ */
+function feedMovesOnFrame(clockSymbol: string, loadedSymbols: number, generated: number, minutesOn: number): string {
+  const lastMinute = AM_FIRST_MINUTE + Math.floor(Math.max(0, generated - 1) / loadedSymbols) * MINUTE_MS;
+  return `[${aggregateJson('AM', clockSymbol, lastMinute + (2 + minutesOn) * MINUTE_MS, hash32(clockSymbol))}]`;
+}
+
 /** The overload gateway's Kafka client id, so the quota slows it and nothing else. */
 const OVERLOAD_CLIENT_ID = 'sentio-bench-overload';
 
@@ -210,7 +237,16 @@ export async function runOverload(ctx: BenchContext, frameEvents: number): Promi
   });
   const quota = (bytesPerSec: number | null): Promise<void> => setProducerQuota(ctx.brokers, OVERLOAD_CLIENT_ID, bytesPerSec);
   try {
-    const frame = amFrames(symbols);
+    // The first symbol is the feed's clock between steps (see feedMovesOnFrame); the rest carry the load.
+    const [clockSymbol, ...loaded] = symbols as [string, ...string[]];
+    const next = amFrames(loaded);
+    let generated = 0;
+    const frame = (n: number): string => {
+      generated += n;
+      return next(n);
+    };
+    let minutesOn = 0;
+    const feedMovesOn = (): string => feedMovesOnFrame(clockSymbol, loaded.length, generated, (minutesOn += 1));
     const rest = rig.gw.proc();
     const steps: OverloadStep[] = [];
     steps.push(
@@ -220,10 +256,11 @@ export async function runOverload(ctx: BenchContext, frameEvents: number): Promi
         seconds: ctx.quick ? 3 : 15,
         frameEvents,
         around: { before: () => quota(200_000), after: () => quota(null) },
+        feedMovesOn,
       }),
     );
     // --quick only checks that the scenario runs: one short step.
-    if (!ctx.quick) steps.push(await runOverloadStep(ctx, rig, frame, { name: 'pastTheCeiling', perSec: 250_000, seconds: 10, frameEvents }));
+    if (!ctx.quick) steps.push(await runOverloadStep(ctx, rig, frame, { name: 'pastTheCeiling', perSec: 250_000, seconds: 10, frameEvents, feedMovesOn }));
     const gatewayProblems = summariseProblems(rig.gw.problems());
     const exit = await rig.close();
     const peaks = steps.map((s) => s.peakRssMb ?? 0);
