@@ -32,8 +32,7 @@ import type { ProcSample } from '../lib/proc.ts';
 import { r, sleep } from '../lib/stats.ts';
 import { FULL_MARKET_SYMBOLS, TOPIC_MAX_MESSAGE_BYTES, summariseProblems } from './burst.ts';
 
-/** Start of the first minute `amFrames` sends; each pass over the symbols is the next minute. */
-export const AM_FIRST_MINUTE = Date.parse('2026-03-10T13:30:00Z');
+const FIRST_MINUTE = Date.parse('2026-03-10T13:30:00Z');
 /** Bytes the gateway may leave unread on its socket before a step counts as failed. */
 const MAX_SOCKET_BACKLOG_BYTES = 64 * 1024 * 1024;
 
@@ -107,15 +106,20 @@ export interface Source {
   done(): Promise<number>;
 }
 
+/** The next `n` events as one frame; `lastMinute` is the newest minute sent so far (the one before the first while none was). */
+export type AmFrames = ((n: number) => string) & { readonly lastMinute: number };
+
 /** AM frames that walk the symbols, then the next minute: every event a new (symbol, minute). */
-export function amFrames(symbols: readonly string[]): (n: number) => string {
+export function amFrames(symbols: readonly string[]): AmFrames {
   const hashes = symbols.map(hash32);
   let i = 0;
-  let minute = AM_FIRST_MINUTE;
-  return (n) => {
+  let minute = FIRST_MINUTE;
+  let lastMinute = FIRST_MINUTE - MINUTE_MS;
+  const frame = (n: number): string => {
     const events: string[] = [];
     for (let k = 0; k < n; k++) {
       events.push(aggregateJson('AM', symbols[i]!, minute, hashes[i]!));
+      lastMinute = minute;
       i += 1;
       if (i === symbols.length) {
         i = 0;
@@ -124,6 +128,7 @@ export function amFrames(symbols: readonly string[]): (n: number) => string {
     }
     return `[${events.join(',')}]`;
   };
+  return Object.defineProperty(frame, 'lastMinute', { get: () => lastMinute }) as AmFrames;
 }
 
 /** The AM climb: from 5,000/s (8,000 quick), x1.5 (x1.6) per step of 8 s (2.5 s). */
@@ -139,7 +144,7 @@ export function amClimb(ctx: Pick<BenchContext, 'quick'>, frameEvents: number): 
 }
 
 /** The firehose's market clock: days past every minute it will send (a few thousand at most). */
-export const FIREHOSE_MARKET_MS = AM_FIRST_MINUTE + 7 * 24 * 60 * MINUTE_MS;
+export const FIREHOSE_MARKET_MS = FIRST_MINUTE + 7 * 24 * 60 * MINUTE_MS;
 
 export async function runFirehose(ctx: BenchContext, frameEvents: number): Promise<FirehoseOutcome> {
   const symbols = syntheticSymbols(FULL_MARKET_SYMBOLS);
@@ -179,7 +184,7 @@ export async function runFirehose(ctx: BenchContext, frameEvents: number): Promi
       for (let f = 0; f < 240; f++) {
         const events: string[] = [];
         for (let e = 0; e < frameEvents; e++) {
-          events.push(aggregateJson('A', symbols[k % symbols.length]!, AM_FIRST_MINUTE + f * 1000, hashes[k % symbols.length]!));
+          events.push(aggregateJson('A', symbols[k % symbols.length]!, FIRST_MINUTE + f * 1000, hashes[k % symbols.length]!));
           k += 1;
         }
         pool.push(`[${events.join(',')}]`);

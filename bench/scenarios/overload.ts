@@ -19,7 +19,7 @@
  */
 
 import { FULL_MARKET_SYMBOLS, TOPIC_MAX_MESSAGE_BYTES, summariseProblems } from './burst.ts';
-import { AM_FIRST_MINUTE, amFrames, FIREHOSE_MARKET_MS } from './firehose.ts';
+import { amFrames, FIREHOSE_MARKET_MS } from './firehose.ts';
 import { MINUTE_MS } from '../../src/contracts/time-format.ts';
 import { hash32 } from '../../src/sim/bars.ts';
 import { aggregateJson, syntheticSymbols } from '../lib/load-server.ts';
@@ -98,7 +98,7 @@ async function runOverloadStep(
     seconds: number;
     frameEvents: number;
     around?: { before(): Promise<void>; after(): Promise<void> };
-    /** A frame that moves the feed's present past the step's bars (see `feedMovesOn`). */
+    /** A frame that moves the feed's present past the step's bars (see feedMovesOnFrame). */
     feedMovesOn: () => string;
   },
 ): Promise<OverloadStep> {
@@ -217,8 +217,7 @@ async function runOverloadStep(
  * frame is sent every 200 ms, one bar of a symbol the steps never send, each a minute later
  * than the one before and at least three past the last minute the steps sent.
  */
-function feedMovesOnFrame(clockSymbol: string, loadedSymbols: number, generated: number, minutesOn: number): string {
-  const lastMinute = AM_FIRST_MINUTE + Math.floor(Math.max(0, generated - 1) / loadedSymbols) * MINUTE_MS;
+function feedMovesOnFrame(clockSymbol: string, lastMinute: number, minutesOn: number): string {
   return `[${aggregateJson('AM', clockSymbol, lastMinute + (2 + minutesOn) * MINUTE_MS, hash32(clockSymbol))}]`;
 }
 
@@ -239,14 +238,9 @@ export async function runOverload(ctx: BenchContext, frameEvents: number): Promi
   try {
     // The first symbol is the feed's clock between steps (see feedMovesOnFrame); the rest carry the load.
     const [clockSymbol, ...loaded] = symbols as [string, ...string[]];
-    const next = amFrames(loaded);
-    let generated = 0;
-    const frame = (n: number): string => {
-      generated += n;
-      return next(n);
-    };
+    const frame = amFrames(loaded);
     let minutesOn = 0;
-    const feedMovesOn = (): string => feedMovesOnFrame(clockSymbol, loaded.length, generated, (minutesOn += 1));
+    const feedMovesOn = (): string => feedMovesOnFrame(clockSymbol, frame.lastMinute, (minutesOn += 1));
     const rest = rig.gw.proc();
     const steps: OverloadStep[] = [];
     steps.push(
