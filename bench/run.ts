@@ -27,6 +27,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { startEmbeddedKafka } from '../src/dev/embedded-kafka.ts';
+import { cpuBudget, type BudgetTarget, type CpuBudget } from './lib/cpu-budget.ts';
 import { summariseProfile, type ProfileSummary } from './lib/cpuprofile.ts';
 import { startConsumer } from './lib/consumer.ts';
 import { buildGateway, IMAGE_NODE_ARGS } from './lib/gateway-child.ts';
@@ -34,7 +35,7 @@ import { readMachineCpu, readProcStat } from './lib/proc.ts';
 import type { BenchContext } from './lib/rig.ts';
 import { r, sleep } from './lib/stats.ts';
 import { runBurstAndDay, runBurstBrokerDefaults, type BrokerDefaultsResult, type BurstOutcome } from './scenarios/burst.ts';
-import { runFirehose, type FirehoseOutcome } from './scenarios/firehose.ts';
+import { runFirehose, type FirehoseOutcome, type FirehoseStep } from './scenarios/firehose.ts';
 import { LIVE12_HA, LIVE12_NO_LINGER, runLive12 } from './scenarios/live12.ts';
 import { runProducerPerf, type ProducerPerfRun } from './scenarios/producer-limit.ts';
 import { runOverload, type OverloadStep } from './scenarios/overload.ts';
@@ -340,12 +341,25 @@ function ratios(res: Record<string, unknown>): Record<string, unknown> {
   };
   const haP50 = n('live12Ha.p50Ms');
   const p50 = n('live12.p50Ms');
+  const best = (get(res, 'firehose.steps') as FirehoseStep[] | undefined)?.find((st) => st.sustained && st.effectivePerSec === n('firehose.eventsPerSec'));
+  const gatewayUs = n('firehose.cpuSecPerMillion');
+  const ingestUs = n('firehoseIngest.cpuSecPerMillion');
+  const pp = n('producerLimit.eventsPerSec');
+  const peer = n('peer.firehose.eventsPerSec');
+  const targets: BudgetTarget[] = [];
+  if (pp !== null) targets.push({ name: '0.8 x ProducerPerformance', eventsPerSec: 0.8 * pp });
+  if (peer !== null) targets.push({ name: '3 x the peer', eventsPerSec: 3 * peer });
+  const budget =
+    best !== undefined && gatewayUs !== null && ingestUs !== null && targets.length > 0
+      ? cpuBudget({ cores: cpus().length, step: best, gatewayUsPerEvent: gatewayUs, ingestUsPerEvent: ingestUs, targets })
+      : null;
   return {
     live12P50GatewayOverPeer: ratio(n('live12.p50Ms'), n('peer.live12.p50Ms')),
     live12P99GatewayOverPeer: ratio(n('live12.p99Ms'), n('peer.live12.p99Ms')),
     firehoseGatewayOverPeer: ratio(n('firehose.eventsPerSec'), n('peer.firehose.eventsPerSec')),
     firehoseOverProducerPerformance: ratio(n('firehose.eventsPerSec'), n('producerLimit.eventsPerSec')),
     live12HaP50MinusPlainMs: haP50 !== null && p50 !== null ? r(haP50 - p50, 2) : null,
+    firehoseCpuBudget: budget,
     targets: 'live12 p50 and p99 ratios <= 1; firehoseGatewayOverPeer >= 3; firehoseOverProducerPerformance >= 0.8; live12HaP50MinusPlainMs <= 3',
   };
 }
@@ -462,6 +476,14 @@ function renderTable(res: Record<string, unknown>): string {
   add('ratios', 'firehose: gateway over peer', 'ratios.firehoseGatewayOverPeer', 'x');
   add('ratios', 'firehose: gateway over ProducerPerformance', 'ratios.firehoseOverProducerPerformance', 'x');
   add('ratios', 'live12 p50: HA_MODE=kafka minus plain', 'ratios.live12HaP50MinusPlainMs', 'ms');
+  const budget = get(res, 'ratios.firehoseCpuBudget') as CpuBudget | null | undefined;
+  for (const t of budget?.targets ?? [])
+    rows.push([
+      'ratios',
+      `CPU budget at ${t.name} (${fmt(t.eventsPerSec)}/s): gateway may use / uses / parse alone`,
+      `${fmt(t.gatewayUsAllowed)} / ${fmt(budget!.gatewayUsPerEvent)} / ${fmt(budget!.ingestUsPerEvent)}`,
+      'CPU µs per event',
+    ]);
   const overloadSteps = get(res, 'overload.steps');
   if (Array.isArray(overloadSteps))
     for (const st of overloadSteps as OverloadStep[])
