@@ -365,7 +365,7 @@ function loadKafkaSecurity(
 }
 
 const DAY_MS = 86_400_000;
-/** MAX_BUFFERED_BYTES must hold a whole produce request (the sink's maxBatchBytes, 512 KiB) and more. */
+/** MAX_BUFFERED_BYTES must hold a whole produce request and more: a request takes at most half of it (512 KiB here). */
 const MIN_BUFFERED_BYTES = 1024 * 1024;
 
 /** YYYY-MM-DD naming a day that exists. */

@@ -4,6 +4,8 @@ import type { GatewayConfig, GatewaySecrets } from '../config/config.ts';
 import { createKafkaClient, kafkaSecurity } from '../kafka/kafka-client.ts';
 import { rememberingPartitioner } from '../kafka/key-partitioner.ts';
 import { provisionTopics } from '../kafka/provision-topics.ts';
+import { produceRequestBytes } from '../kafka/request-size.ts';
+import { readMaxMessageBytes } from '../kafka/topic-limits.ts';
 import { gatewayTopicSpecs, leadershipTopicSpec, sentioTopicSpecs } from '../kafka/topic-specs.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { CleanupStack } from './cleanup-stack.ts';
@@ -45,6 +47,19 @@ export async function openKafka(
   await producer.connect();
   cleanup.push('producer', () => producer.disconnect());
   return { bootstrap, kafka, producer };
+}
+
+/**
+ * Bytes one produce request of price records may carry: sized to what the prices topic
+ * accepts (request-size.ts), read once at start. Unreadable (no DescribeConfigs on the topic),
+ * Kafka's default is assumed and the log says so.
+ */
+export async function priceRequestBytes(kafka: KafkaClient, topic: string, log: Logger): Promise<number> {
+  const maxMessageBytes = await readMaxMessageBytes(kafka, topic);
+  const requestBytes = produceRequestBytes(maxMessageBytes);
+  if (maxMessageBytes === null) log.warn({ topic, requestBytes }, "could not read the topic's max.message.bytes: produce requests sized to Kafka's default");
+  else log.info({ topic, maxMessageBytes, requestBytes }, "produce requests sized to the topic's max.message.bytes");
+  return requestBytes;
 }
 
 async function startEmbeddedBroker(config: GatewayConfig, log: Logger, cleanup: CleanupStack): Promise<string[]> {

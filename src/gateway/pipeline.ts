@@ -31,6 +31,8 @@ export interface PipelineDeps {
   /** Connected; with `transactional`, its transactional id already initialised (the old leader fenced). */
   producer: Producer;
   transactional: boolean;
+  /** Most bytes of price records in one produce request (priceRequestBytes). */
+  requestBytes: number;
   delivery: DeliveryTracker;
   topics: TopicNames;
   run: RunIdentity;
@@ -75,6 +77,7 @@ export async function startPipeline(d: PipelineDeps): Promise<Pipeline> {
     transactional: d.transactional,
     maxBuffered: config.maxBufferedBars,
     maxBufferedBytes: config.maxBufferedBytes,
+    maxBatchBytes: d.requestBytes,
     linger: { ms: config.minuteLingerMs, group: new MinuteAssembly(symbols.length) },
     metrics,
     log,

@@ -13,7 +13,7 @@ import { GATEWAY_VERSION } from '../version.ts';
 import { CleanupStack } from './cleanup-stack.ts';
 import { DataPath } from './data-path.ts';
 import { openFeedEndpoint, simulatorKey } from './feed-endpoint.ts';
-import { openKafka } from './kafka-endpoint.ts';
+import { openKafka, priceRequestBytes } from './kafka-endpoint.ts';
 import { keepCalendarCurrent } from './market-calendar.ts';
 import { startOperations } from './operations.ts';
 import { once, shutDown } from './shutdown.ts';
@@ -45,6 +45,7 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
     const feed = await openFeedEndpoint(config, secrets, options.clock, log, cleanup);
     await keepCalendarCurrent(calendar, feed, log, cleanup);
     const { bootstrap, kafka, producer } = await openKafka(config, secrets, log, cleanup);
+    const requestBytes = await priceRequestBytes(kafka, topics.prices, log);
     const clock = feed.clock;
     const feedClock = new FeedClock({ clock, delayMs: config.polygonFeedDelayMs, graceMs: config.fillGraceMs });
 
@@ -64,7 +65,22 @@ export async function startGateway(config: GatewayConfig, secrets: GatewaySecret
     heartbeatSink.listen({ onDelivered: (records, ackedAt) => delivery.delivered(records, ackedAt) });
 
     // --- source -> transform -> sink, while this gateway writes --------------------------
-    const dataPath = new DataPath({ config, feed, clock, feedClock, calendar, kafka, producer, delivery, topics, run, metrics, log, random: options.random });
+    const dataPath = new DataPath({
+      config,
+      feed,
+      clock,
+      feedClock,
+      calendar,
+      kafka,
+      producer,
+      requestBytes,
+      delivery,
+      topics,
+      run,
+      metrics,
+      log,
+      random: options.random,
+    });
 
     // --- operations ---------------------------------------------------------------------
     const { readiness, heartbeats, httpUrl } = await startOperations({
