@@ -56,7 +56,8 @@ export interface RecordSinkOptions<M> {
   /**
    * Most bytes (keys, values, headers) in one produce request. The broker refuses a batch
    * above its max.message.bytes (1 MiB by default) for good, so a burst of thousands of bars
-   * must go out in several requests.
+   * must go out in several requests. A request the broker still refuses as too large is
+   * split, and the sink's requests stay at most half its size from then on.
    */
   maxBatchBytes?: number;
   retryMinMs?: number;
@@ -119,6 +120,8 @@ export class RecordSink<M> {
   #lingerTimer: NodeJS.Timeout | undefined;
   /** Held bytes one request may take into flight: half the byte bound, so bars can queue behind it. */
   readonly #maxBatchHeld: number;
+  /** Most bytes in one request: `maxBatchBytes`, halved each time the broker refuses a request as too large. */
+  #requestBytes: number;
   readonly #producer: RecordSinkOptions<M>['producer'];
   readonly #transactional: boolean;
   #fenced = false;
@@ -155,6 +158,7 @@ export class RecordSink<M> {
       retryMaxMs: options.retryMaxMs ?? 5000,
     };
     this.#maxBatchHeld = this.#options.maxBufferedBytes / 2;
+    this.#requestBytes = this.#options.maxBatchBytes;
   }
 
   get writable(): boolean {
@@ -322,23 +326,26 @@ export class RecordSink<M> {
         const control = this.#control;
         const controlBytes = control.reduce((n, r) => n + recordBytes(r), 0);
         const queuedBytes = this.#data.bytes;
-        const data = this.#data.shiftWithin(this.#options.maxBatch - control.length, this.#options.maxBatchBytes - controlBytes, this.#maxBatchHeld);
+        const data = this.#data.shiftWithin(this.#options.maxBatch - control.length, this.#requestBytes - controlBytes, this.#maxBatchHeld);
         const batch = [...control, ...data];
         this.#control = [];
         this.#inFlight = batch.length;
         this.#inFlightData = data.length;
         this.#inFlightBytes = queuedBytes - this.#data.bytes;
-        const delivered = await this.#sendWithRetry(batch);
+        const acked = await this.#sendWithRetry(batch);
         this.#inFlight = 0;
         this.#inFlightData = 0;
         this.#inFlightBytes = 0;
-        if (!delivered) {
-          // Stopped while retrying: put the batch back so `buffered` stays honest.
-          for (const record of batch) this.#data.push(record, recordBytes(record));
+        if (acked > 0) {
+          const ackedAt = performance.now();
+          const delivered = acked === batch.length ? batch : batch.slice(0, acked);
+          for (const l of this.#listeners) l.onDelivered?.(delivered, ackedAt);
+        }
+        if (acked < batch.length) {
+          // Stopped while retrying: put the rest back so `buffered` stays honest.
+          for (const record of batch.slice(acked)) this.#data.push(record, recordBytes(record));
           break;
         }
-        const ackedAt = performance.now();
-        for (const l of this.#listeners) l.onDelivered?.(batch, ackedAt);
         this.#shrank();
       }
     } finally {
@@ -351,24 +358,32 @@ export class RecordSink<M> {
     }
   }
 
-  async #sendWithRetry(batch: OutboundRecord<M>[]): Promise<boolean> {
-    const byTopic = new Map<string, KafkaMessage[]>();
-    for (const record of batch) {
-      const list = byTopic.get(record.topic);
-      if (list) list.push(record.message);
-      else byTopic.set(record.topic, [record.message]);
-    }
-    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+  /**
+   * Sends `batch` until Kafka has taken all of it, or the sink stops; returns how many of its
+   * records (from the front) Kafka took. A request refused as too large is sent again in
+   * parts, in order; a retry resumes after the parts already taken, so none is sent twice.
+   */
+  async #sendWithRetry(batch: OutboundRecord<M>[]): Promise<number> {
+    const formedUnder = this.#requestBytes;
+    let acked = 0;
     try {
       await pRetry(
         async () => {
-          if (this.#abort.signal.aborted) throw new AbortError('sink stopped');
-          try {
-            await this.#write(topicMessages);
-          } catch (error) {
-            // Fenced: retrying can only fail again, and must not succeed by some other path.
-            if (this.#transactional && isFencing(error)) throw new AbortError(error as Error);
-            throw error;
+          while (acked < batch.length) {
+            if (this.#abort.signal.aborted) throw new AbortError('sink stopped');
+            const part = this.#requestBytes >= formedUnder ? (acked === 0 ? batch : batch.slice(acked)) : this.#partFrom(batch, acked);
+            try {
+              await this.#write(byTopic(part));
+            } catch (error) {
+              // Fenced: retrying can only fail again, and must not succeed by some other path.
+              if (this.#transactional && isFencing(error)) throw new AbortError(error as Error);
+              if (isTooLarge(error) && part.length > 1) {
+                this.#shrinkRequests(part, error as Error);
+                continue;
+              }
+              throw error;
+            }
+            acked += part.length;
           }
         },
         {
@@ -385,11 +400,29 @@ export class RecordSink<M> {
         },
       );
       this.#setWritable(true);
-      return true;
     } catch (error) {
       if (this.#transactional && !this.#abort.signal.aborted && isFencing(error)) this.#fence(error as Error);
-      return false;
     }
+    return acked;
+  }
+
+  /** The records of `batch` from `from` on that fit in one request now (always at least one). */
+  #partFrom(batch: OutboundRecord<M>[], from: number): OutboundRecord<M>[] {
+    let end = from + 1;
+    let bytes = recordBytes(batch[from]!);
+    while (end < batch.length) {
+      bytes += recordBytes(batch[end]!);
+      if (bytes > this.#requestBytes) break;
+      end += 1;
+    }
+    return batch.slice(from, end);
+  }
+
+  /** The broker refused `refused` as too large: requests from now on carry at most half of it. */
+  #shrinkRequests(refused: OutboundRecord<M>[], error: Error): void {
+    const bytes = refused.reduce((n, r) => n + recordBytes(r), 0);
+    this.#requestBytes = Math.max(1, Math.floor(Math.min(this.#requestBytes, bytes) / 2));
+    this.#report({ kind: 'request_too_large', error: error.message, bytes, records: refused.length, nowAtMost: this.#requestBytes });
   }
 
   async #write(topicMessages: { topic: string; messages: KafkaMessage[] }[]): Promise<void> {
@@ -426,6 +459,23 @@ export class RecordSink<M> {
   markConnected(): void {
     this.#setWritable(true);
   }
+}
+
+/** Records grouped by topic, in order, as one produce request takes them. */
+function byTopic(records: OutboundRecord<unknown>[]): { topic: string; messages: KafkaMessage[] }[] {
+  const grouped = new Map<string, KafkaMessage[]>();
+  for (const record of records) {
+    const list = grouped.get(record.topic);
+    if (list) list.push(record.message);
+    else grouped.set(record.topic, [record.message]);
+  }
+  return [...grouped].map(([topic, messages]) => ({ topic, messages }));
+}
+
+/** The broker refused the request's batch as larger than the topic's max.message.bytes. */
+function isTooLarge(error: unknown): boolean {
+  const type = (error as { type?: unknown }).type;
+  return type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE';
 }
 
 /**

@@ -9,7 +9,9 @@ export type SinkEvent =
   /** Records not yet acknowledged, and the held bytes of the data records among them. */
   | { kind: 'buffered'; records: number; bytes: number }
   /** A transactional producer was fenced by a newer one with its transactional id. */
-  | { kind: 'fenced'; error: string };
+  | { kind: 'fenced'; error: string }
+  /** The broker refused a request as too large: it is split, and requests carry at most `nowAtMost` bytes from now on. */
+  | { kind: 'request_too_large'; error: string; bytes: number; records: number; nowAtMost: number };
 
 /** What a sink carries: the data path's records, or the heartbeats beside them. */
 export type SinkCargo = 'bars' | 'heartbeats';
@@ -43,6 +45,14 @@ export function sinkEvents(metrics: GatewayMetrics, log: Logger, carries: SinkCa
           metrics.bufferedBars.set(event.records);
           metrics.bufferedBytes.set(event.bytes);
         }
+        return;
+      case 'request_too_large':
+        // Each halves the requests, so there are only ever a few: every one is logged.
+        metrics.kafkaErrors.inc({ operation: 'produce' });
+        log.warn(
+          { error: event.error, bytes: event.bytes, records: event.records, nowAtMost: event.nowAtMost, carries },
+          'Kafka refused a produce request as too large; sending it in parts, and smaller requests from now on',
+        );
         return;
       case 'fenced':
         metrics.kafkaErrors.inc({ operation: 'fenced' });

@@ -1,7 +1,8 @@
 /**
  * Produce requests sized to the prices topic's max.message.bytes, on the real broker: the
  * limit is read from the topic, a sink sized by it delivers a burst many times the limit, and
- * a sink whose requests exceed it has nothing accepted (so the sizing is what delivers).
+ * a sink whose requests exceed it splits what the broker refuses (as Kafka's Java producer
+ * splits a batch refused as too large).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +10,8 @@ import type { Producer } from 'kafkajs';
 import { RecordSink } from '../../src/kafka/record-sink.ts';
 import { produceRequestBytes } from '../../src/kafka/request-size.ts';
 import { readMaxMessageBytes } from '../../src/kafka/topic-limits.ts';
+import { createMetrics } from '../../src/ops/metrics.ts';
+import { capturedLog } from '../support/fixtures.ts';
 import { createTopic, kafkaClient, readTopic, uniqueTopic, useKafka } from '../support/kafka.ts';
 
 const kafka = useKafka();
@@ -68,8 +71,48 @@ test('a sink sized to the topic delivers a burst of many times its limit, in ord
   }
 });
 
-test('requests above the limit are refused by the broker, so nothing of the burst lands', async () => {
+test('a request the broker refuses as too large is sent in parts: every record lands once, in order, and later requests are smaller', async () => {
   const topic = uniqueTopic('oversized');
+  await createTopic(kafka.bootstrapServers, topic, { configs: { 'max.message.bytes': String(LIMIT) } });
+  const producer = await idempotentProducer();
+  const metrics = createMetrics({ symbols: ['TQQQ'], version: 'test' });
+  const { log, lines } = capturedLog();
+  const requests: number[] = [];
+  const sink = new RecordSink<number>({
+    producer,
+    maxBuffered: RECORDS,
+    // Eight times what the topic accepts: the broker refuses the first request.
+    maxBatchBytes: 8 * LIMIT,
+    hooks: { onDelivered: (records) => requests.push(records.length) },
+    metrics,
+    log,
+  });
+  try {
+    burst(sink, topic);
+    assert.equal(await sink.flush(30_000), true);
+  } finally {
+    sink.stop();
+    await producer.disconnect();
+  }
+  const records = await readTopic(kafka.bootstrapServers, topic, { expectedCount: RECORDS });
+  assert.deepEqual(
+    records.map((r) => Number(r.value)),
+    Array.from({ length: RECORDS }, (_, i) => i),
+  );
+  const refusals = lines.filter((l) => String(l['msg']).startsWith('Kafka refused a produce request as too large'));
+  assert.ok(refusals.length >= 1, 'the refusal is logged');
+  // Each refusal halves the requests: they end up within the limit.
+  const last = refusals.at(-1)!;
+  assert.ok(Number(last['nowAtMost']) <= LIMIT, `requests now at most ${String(last['nowAtMost'])} bytes`);
+  assert.match(await metrics.registry.metrics(), new RegExp(`sentio_gateway_kafka_errors_total\\{operation="produce"\\} ${refusals.length}\\b`));
+  assert.equal(
+    requests.reduce((a, b) => a + b, 0),
+    RECORDS,
+  );
+});
+
+test('a single record larger than the topic accepts is retried, never split, and never lands', async () => {
+  const topic = uniqueTopic('hopeless');
   await createTopic(kafka.bootstrapServers, topic, { configs: { 'max.message.bytes': String(LIMIT) } });
   const producer = await idempotentProducer();
   let failedAttempts = 0;
@@ -77,8 +120,7 @@ test('requests above the limit are refused by the broker, so nothing of the burs
   const refusedTwice = new Promise<void>((resolve) => (reached = resolve));
   const sink = new RecordSink<number>({
     producer,
-    maxBuffered: RECORDS,
-    maxBatchBytes: 8 * LIMIT,
+    maxBuffered: 10,
     retryMinMs: 10,
     retryMaxMs: 20,
     hooks: {
@@ -89,9 +131,9 @@ test('requests above the limit are refused by the broker, so nothing of the burs
     },
   });
   try {
-    burst(sink, topic);
+    sink.enqueue({ topic, message: { key: 'K', value: 'x'.repeat(2 * LIMIT), headers: {} }, meta: 0 });
     await refusedTwice;
-    assert.equal(sink.buffered, RECORDS);
+    assert.equal(sink.buffered, 1);
   } finally {
     sink.stop();
     await producer.disconnect();
