@@ -371,7 +371,8 @@ export class RecordSink<M> {
         async () => {
           while (acked < batch.length) {
             if (this.#abort.signal.aborted) throw new AbortError('sink stopped');
-            const part = this.#requestBytes >= formedUnder ? (acked === 0 ? batch : batch.slice(acked)) : this.#partFrom(batch, acked);
+            // Parts only after a refusal: until then the batch was formed within the budget in force.
+            const part = acked === 0 && this.#requestBytes >= formedUnder ? batch : this.#partFrom(batch, acked);
             try {
               await this.#write(byTopic(part));
             } catch (error) {
